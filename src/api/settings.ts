@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { DNS_SUBDOMAIN } from './formats.js';
+
+// Operator-wide settings: what the platform team decides once for every tenant (Helm values, flags).
+// Validated with zod like the spec, so a bad setting stops the operator at start with a clear error
+// instead of producing bad tenants.
+
+export const DEFAULT_IMAGES = {
+  // Official ejabberd Community Server image; runs as the non-root user `ejabberd` (uid 9000).
+  messaging: { registry: 'ghcr.io', repository: 'processone/ejabberd', tag: '25.08' },
+  // Official PostgreSQL image for the standalone provider.
+  postgresStandalone: { registry: 'docker.io', repository: 'library/postgres', tag: '17.6' },
+  // CloudNativePG operand image for the cloudnative-pg provider.
+  postgresCloudNativePG: { registry: 'ghcr.io', repository: 'cloudnative-pg/postgresql', tag: '17.6' },
+  // The operator's own image runs backups (`chat-tenant-operator backup`).
+  operator: { registry: 'ghcr.io', repository: 'chat-tenant-operator/chat-tenant-operator', tag: '0.1.0' },
+} as const;
+
+export const OperatorSettings = z
+  .object({
+    /** Replaces the registry of every default image (air-gapped sites mirror images). */
+    imageRegistry: z.string().max(253).optional(),
+    /** StorageClasses the platform team vouches are encrypted at rest. */
+    encryptedStorageClasses: z.array(z.string().regex(DNS_SUBDOMAIN)).default([]),
+    /** Annotation on a StorageClass that marks it encrypted, as an alternative to the allow-list. */
+    encryptedStorageClassAnnotation: z.string().default('chat.tenant-operator.dev/encrypted'),
+    /** Namespace the operator runs in: its metrics are scraped there, and backups pull its image. */
+    operatorNamespace: z.string().default('chat-tenant-operator'),
+    /** Namespace of the CloudNativePG operator, allowed to reach the tenant's instances. */
+    cloudNativePGNamespace: z.string().default('cnpg-system'),
+    clusterDomain: z.string().default('cluster.local'),
+    operatorImage: z
+      .object({ registry: z.string(), repository: z.string(), tag: z.string() })
+      .default({ ...DEFAULT_IMAGES.operator }),
+    /** Whether to render Prometheus Operator objects (ServiceMonitor, PodMonitor) for each tenant. */
+    prometheusOperator: z.boolean().default(false),
+  })
+  .strict();
+export type OperatorSettings = z.infer<typeof OperatorSettings>;
+
+export function defaultSettings(overrides: z.input<typeof OperatorSettings> = {}): OperatorSettings {
+  return OperatorSettings.parse(overrides);
+}
