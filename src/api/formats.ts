@@ -5,8 +5,11 @@
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS_LABEL_MAX = 63;
 
+// The patterns below end up in the CRD, where the API server evaluates them with Go's RE2: no
+// lookahead, so lengths are limited by maxLength in the schema instead.
+
 /** A DNS name as an XMPP domain: lower-case labels separated by dots, at least two labels. */
-export const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
+export const DNS_NAME = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
 
 /** A Kubernetes resource quantity (the canonical grammar, without exotic forms). */
 export const QUANTITY = /^([+]?[0-9]+(\.[0-9]+)?|[+]?\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$/;
@@ -15,7 +18,7 @@ export const QUANTITY = /^([+]?[0-9]+(\.[0-9]+)?|[+]?\.[0-9]+)(m|k|M|G|T|P|E|Ki|
 export const XMPP_LOCALPART = /^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$/;
 
 /** Kubernetes object name (DNS subdomain). */
-export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export function isCidr(value: string): boolean {
   const slash = value.indexOf('/');

@@ -28,6 +28,12 @@ export const OperatorSettings = z
     operatorNamespace: z.string().default('chat-tenant-operator'),
     /** Namespace of the CloudNativePG operator, allowed to reach the tenant's instances. */
     cloudNativePGNamespace: z.string().default('cnpg-system'),
+    /**
+     * Where the Kubernetes API server is, for egress of CloudNativePG instances (their instance manager
+     * watches its Cluster). NetworkPolicies cannot select the API server by label, only by address.
+     */
+    kubernetesApiCIDRs: z.array(z.string()).default([]),
+    kubernetesApiPorts: z.array(z.number().int().min(1).max(65535)).default([443, 6443]),
     clusterDomain: z.string().default('cluster.local'),
     operatorImage: z
       .object({ registry: z.string(), repository: z.string(), tag: z.string() })
