@@ -12,7 +12,12 @@ export function b64(value: string): string {
   return Buffer.from(value, 'utf8').toString('base64');
 }
 
-export function secret(tenant: ChatTenant, name: string, component: Component, data: Record<string, string>, type = 'Opaque', retain = false): SecretObject {
+/**
+ * Every Secret is marked retain: credentials and keys outlive the tenant under deletionPolicy Retain
+ * (restoring a backup needs its key) and are never pruned.
+ */
+export function secret(tenant: ChatTenant, name: string, component: Component, data: Record<string, string>, type = 'Opaque'): SecretObject {
+  const retain = true;
   const encoded = Object.fromEntries(Object.entries(data).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, b64(v)]));
   return { apiVersion: 'v1', kind: 'Secret', metadata: objectMeta(tenant, name, { component, retain }), type, data: encoded };
 }
@@ -36,9 +41,9 @@ export function renderCredentialSecrets(tenant: ChatTenant, material: TenantMate
   }
   return [
     secret(tenant, names.messaging.cookieSecret, 'messaging', { cookie: material.erlangCookie }),
-    secret(tenant, names.messaging.adminSecret, 'messaging', adminData, 'Opaque', true),
-    secret(tenant, names.database.superuserSecret, 'database', { username: 'postgres', password: material.databaseSuperuserPassword }, 'kubernetes.io/basic-auth', true),
-    secret(tenant, names.database.appSecret, 'database', { username: names.database.appUser, password: material.databaseAppPassword }, 'kubernetes.io/basic-auth', true),
-    secret(tenant, names.backup.keySecret, 'backup', { key: material.backupKey }, 'Opaque', true),
+    secret(tenant, names.messaging.adminSecret, 'messaging', adminData, 'Opaque'),
+    secret(tenant, names.database.superuserSecret, 'database', { username: 'postgres', password: material.databaseSuperuserPassword }, 'kubernetes.io/basic-auth'),
+    secret(tenant, names.database.appSecret, 'database', { username: names.database.appUser, password: material.databaseAppPassword }, 'kubernetes.io/basic-auth'),
+    secret(tenant, names.backup.keySecret, 'backup', { key: material.backupKey }, 'Opaque'),
   ];
 }

@@ -1,0 +1,140 @@
+import { backupStorageClass, operatorImage, tenantNamespace, type ChatTenant, type OperatorSettings } from '../api/index.js';
+import { componentLabels, objectMeta, selectorLabels } from './meta.js';
+import { names, ports } from './names.js';
+import { hardenContainers, restrictedPodSecurityContext } from './pod-security.js';
+import { DEFAULT_RESOURCES, resourceRequirements } from './resources.js';
+import { tlsSecretNames } from './tls.js';
+import type { KubeObject } from './types.js';
+import type { EnvVar, Volume } from './wire.js';
+
+// Scheduled, encrypted logical backups. The runner is the operator's own image (`backup` command):
+// pg_dump over verified TLS, AES-256-GCM under the tenant's key, a manifest with checksums, then
+// pruning by retention. Its whole contract with this CronJob is the environment below.
+
+export const BACKUP_APP = 'postgres-backup';
+/** Non-root user of the operator image. */
+export const OPERATOR_UID = 10001;
+const KEY_DIR = '/etc/backup-key';
+const DB_CA_DIR = '/etc/backup-db-ca';
+const S3_CA_DIR = '/etc/backup-s3-ca';
+export const BACKUP_MOUNT = '/backups';
+
+export function databaseHost(tenant: ChatTenant, settings: OperatorSettings): string {
+  const service = tenant.spec.database.provider === 'cloudnative-pg' ? names.database.cnpgReadWriteService : names.database.service;
+  return `${service}.${tenantNamespace(tenant.metadata.name)}.svc.${settings.clusterDomain}`;
+}
+
+export function renderBackupPvc(tenant: ChatTenant): KubeObject[] {
+  const pvc = tenant.spec.backup.target.pvc;
+  if (!pvc) return [];
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: objectMeta(tenant, names.backup.pvc, { component: 'backup', appName: BACKUP_APP, retain: true }),
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: backupStorageClass(tenant.spec), resources: { requests: { storage: pvc.size } } },
+    },
+  ];
+}
+
+function backupEnv(tenant: ChatTenant, settings: OperatorSettings): EnvVar[] {
+  const { backup } = tenant.spec;
+  const env: EnvVar[] = [
+    { name: 'TENANT', value: tenant.metadata.name },
+    { name: 'PGHOST', value: databaseHost(tenant, settings) },
+    { name: 'PGPORT', value: String(ports.postgres) },
+    { name: 'PGDATABASE', value: names.database.appDatabase },
+    { name: 'PGUSER', valueFrom: { secretKeyRef: { name: names.database.appSecret, key: 'username' } } },
+    { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: names.database.appSecret, key: 'password' } } },
+    // verify-full: the server certificate must chain to the tenant CA and match the host name.
+    { name: 'PGSSLMODE', value: 'verify-full' },
+    { name: 'PGSSLROOTCERT', value: `${DB_CA_DIR}/ca.crt` },
+    { name: 'BACKUP_KEY_FILE', value: `${KEY_DIR}/key` },
+  ];
+  if (backup.retention.count !== undefined) env.push({ name: 'BACKUP_RETENTION_COUNT', value: String(backup.retention.count) });
+  if (backup.retention.days !== undefined) env.push({ name: 'BACKUP_RETENTION_DAYS', value: String(backup.retention.days) });
+  const s3 = backup.target.s3;
+  if (s3) {
+    env.push(
+      { name: 'BACKUP_TARGET', value: 's3' },
+      { name: 'S3_ENDPOINT', value: s3.endpoint },
+      { name: 'S3_BUCKET', value: s3.bucket },
+      { name: 'S3_PREFIX', value: s3.prefix ?? tenant.metadata.name },
+      { name: 'S3_REGION', value: s3.region },
+      { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: s3.credentialsSecret, key: 'AWS_ACCESS_KEY_ID' } } },
+      { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: s3.credentialsSecret, key: 'AWS_SECRET_ACCESS_KEY' } } },
+    );
+    if (s3.caSecret) env.push({ name: 'S3_CA_FILE', value: `${S3_CA_DIR}/ca.crt` });
+  } else {
+    env.push({ name: 'BACKUP_TARGET', value: 'pvc' }, { name: 'BACKUP_DIR', value: BACKUP_MOUNT });
+  }
+  return env;
+}
+
+export function renderBackupCronJob(tenant: ChatTenant, settings: OperatorSettings): KubeObject {
+  const { backup } = tenant.spec;
+  const tls = tlsSecretNames(tenant);
+  const volumes: Volume[] = [
+    { name: 'key', secret: { secretName: names.backup.keySecret, defaultMode: 0o440 } },
+    { name: 'database-ca', secret: { secretName: tls.database, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+    { name: 'tmp', emptyDir: {} },
+  ];
+  const mounts = [
+    { name: 'key', mountPath: KEY_DIR, readOnly: true },
+    { name: 'database-ca', mountPath: DB_CA_DIR, readOnly: true },
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
+  if (backup.target.pvc) {
+    volumes.push({ name: 'backups', persistentVolumeClaim: { claimName: names.backup.pvc } });
+    mounts.push({ name: 'backups', mountPath: BACKUP_MOUNT });
+  }
+  if (backup.target.s3?.caSecret) {
+    volumes.push({ name: 's3-ca', secret: { secretName: backup.target.s3.caSecret, defaultMode: 0o440 } });
+    mounts.push({ name: 's3-ca', mountPath: S3_CA_DIR, readOnly: true });
+  }
+  const selector = selectorLabels(tenant, BACKUP_APP);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: objectMeta(tenant, names.backup.cronJob, { component: 'backup', appName: BACKUP_APP }),
+    spec: {
+      schedule: backup.schedule,
+      ...(backup.timeZone ? { timeZone: backup.timeZone } : {}),
+      suspend: backup.suspend,
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        metadata: { labels: componentLabels(tenant, 'backup', BACKUP_APP) },
+        spec: {
+          backoffLimit: 2,
+          activeDeadlineSeconds: 6 * 3600,
+          ttlSecondsAfterFinished: 7 * 24 * 3600,
+          template: {
+            metadata: { labels: { ...componentLabels(tenant, 'backup', BACKUP_APP), ...selector } },
+            spec: {
+              serviceAccountName: names.backup.serviceAccount,
+              automountServiceAccountToken: false,
+              enableServiceLinks: false,
+              restartPolicy: 'Never',
+              securityContext: restrictedPodSecurityContext(OPERATOR_UID),
+              containers: hardenContainers([
+                {
+                  name: 'backup',
+                  image: operatorImage(settings),
+                  imagePullPolicy: 'IfNotPresent',
+                  args: ['backup'],
+                  env: backupEnv(tenant, settings),
+                  resources: resourceRequirements(undefined, DEFAULT_RESOURCES.backup),
+                  volumeMounts: mounts,
+                },
+              ]),
+              volumes,
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,12 @@
+export * from './types.js';
+export * from './names.js';
+export * from './meta.js';
+export * from './tenant.js';
+export * from './tls.js';
+export * from './secrets.js';
+export * from './network.js';
+export * from './namespace.js';
+export * from './pod-security.js';
+export { renderEjabberdConfig, type EjabberdRuntime, type EjabberdFlavour } from './ejabberd/config.js';
+export { kubernetesEjabberdRuntime } from './ejabberd/statefulset.js';
+export { renderPgHba, renderPostgresqlConf } from './postgres/config.js';

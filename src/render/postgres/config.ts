@@ -1,0 +1,58 @@
+// PostgreSQL configuration the operator stands behind: TLS only (1.2+), SCRAM only, and a pg_hba
+// that accepts hostssl + scram-sha-256 and rejects everything else. Shared by the standalone
+// StatefulSet, the CloudNativePG Cluster (as parameters) and the tests (Debian's PostgreSQL).
+
+export interface PostgresTlsPaths {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/** Parameters that hold in every provider. */
+export function securityParameters(): Record<string, string> {
+  return {
+    ssl_min_protocol_version: 'TLSv1.2',
+    password_encryption: 'scram-sha-256',
+    log_connections: 'on',
+    log_disconnections: 'on',
+    // Audit trail of who changed what, without logging row data.
+    log_statement: 'ddl',
+    log_line_prefix: '%m [%p] user=%u db=%d host=%h app=%a ',
+  };
+}
+
+export function renderPostgresqlConf(tls: PostgresTlsPaths, extra: Record<string, string> = {}): string {
+  const params: Record<string, string> = {
+    listen_addresses: "'*'",
+    ssl: 'on',
+    ssl_cert_file: `'${tls.certFile}'`,
+    ssl_key_file: `'${tls.keyFile}'`,
+    ssl_ca_file: `'${tls.caFile}'`,
+    ...Object.fromEntries(Object.entries(securityParameters()).map(([k, v]) => [k, /^[a-z0-9.-]+$/i.test(v) ? v : `'${v}'`])),
+    ...extra,
+  };
+  return Object.entries(params).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
+}
+
+/**
+ * Only TLS with SCRAM gets in. The one local rule lets the postgres OS user (the container's own
+ * process: init scripts, probes) in over the Unix socket by peer identity; it cannot be used from
+ * the network.
+ */
+export function renderPgHba(): string {
+  return [
+    '# TYPE   DATABASE  USER      ADDRESS    METHOD',
+    'local    all       postgres             peer',
+    'local    all       all                  reject',
+    'hostssl  all       all       0.0.0.0/0  scram-sha-256',
+    'hostssl  all       all       ::/0       scram-sha-256',
+    'host     all       all       0.0.0.0/0  reject',
+    'host     all       all       ::/0       reject',
+    '',
+  ].join('\n');
+}
+
+/** pg_hba lines for CloudNativePG: it adds its own local and replication rules before these. */
+export function cloudNativePGHbaRules(): string[] {
+  return ['hostssl all all all scram-sha-256', 'host all all all reject'];
+}
