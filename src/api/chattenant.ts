@@ -82,7 +82,8 @@ export function validateChatTenant(object: unknown): ValidationResult {
   const metadata = (obj.metadata ?? {}) as ChatTenantObject['metadata'];
   problems.push(...nameProblems(metadata.name));
   if (obj.spec === undefined) problems.push({ path: 'spec', message: 'is required' });
-  const parsed = ChatTenantSpec.safeParse(obj.spec);
+  // reportInput: lets a missing field read "is required" instead of "expected string, received undefined".
+  const parsed = ChatTenantSpec.safeParse(obj.spec, { reportInput: true });
   if (!parsed.success && obj.spec !== undefined) problems.push(...zodProblems(parsed.error, ['spec']));
   if (problems.length > 0 || !parsed.success) return { ok: false, problems };
   return {

@@ -10,3 +10,4 @@ export * from './pod-security.js';
 export { renderEjabberdConfig, type EjabberdRuntime, type EjabberdFlavour } from './ejabberd/config.js';
 export { kubernetesEjabberdRuntime } from './ejabberd/statefulset.js';
 export { renderPgHba, renderPostgresqlConf } from './postgres/config.js';
+export * from './placeholders.js';
