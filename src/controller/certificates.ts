@@ -8,7 +8,10 @@ import type { KeyPairPem, TenantCertificates } from '../render/types.js';
 // Each tenant gets its own CA (never shared), ECDSA P-256 keys, and leaf certificates that are
 // reissued well before they expire or when the names they must cover change.
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 3600 * 1000;
