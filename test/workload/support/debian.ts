@@ -1,0 +1,27 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+
+// Installs Debian packages the workload tests run for real (PostgreSQL, ejabberd). Idempotent: a
+// package that is installed is left alone. Services the packages would start are kept from
+// starting (policy-rc.d), because the tests start their own instances on loopback ports.
+
+export function missingDebianPackages(packages: readonly string[]): string[] {
+  return packages.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout.trim() !== 'install ok installed');
+}
+
+export function ensureDebianPackages(packages: readonly string[], log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+  const missing = missingDebianPackages(packages);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`Debian packages missing: ${missing.join(', ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}`);
+  log(`[setup] installing Debian packages: ${missing.join(', ')}`);
+  const policy = '/usr/sbin/policy-rc.d';
+  const hadPolicy = existsSync(policy);
+  if (!hadPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  } finally {
+    if (!hadPolicy) rmSync(policy, { force: true });
+  }
+}
