@@ -1,0 +1,128 @@
+/**
+ * Command lines of the control plane components, as pure functions of ports and file paths.
+ * Kept apart from process handling so the flags can be read (and reviewed) in one place.
+ */
+import type { ControlPlanePki } from "./pki.js";
+
+export const SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24";
+/** Pod IPs that kwok hands out; apart from the service range so addresses never look alike. */
+export const FAKE_POD_CIDR = "10.244.0.0/16";
+/** Annotation that tells our kwok instance which Nodes it simulates. */
+export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
+export const KWOK_NODE_ANNOTATION_VALUE = "fake";
+
+export interface EtcdPorts {
+  readonly client: number;
+  readonly peer: number;
+}
+
+export function etcdArgs(dataDir: string, ports: EtcdPorts): string[] {
+  const client = `http://127.0.0.1:${ports.client}`;
+  const peer = `http://127.0.0.1:${ports.peer}`;
+  return [
+    "--name=controlplane",
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=controlplane=${peer}`,
+    "--initial-cluster-state=new",
+    // A throwaway test store: durability across power loss buys nothing and fsync costs seconds.
+    "--unsafe-no-fsync=true",
+    "--log-level=warn",
+  ];
+}
+
+export interface ApiServerInput {
+  readonly etcdClientPort: number;
+  readonly securePort: number;
+  readonly certDir: string;
+  readonly pki: ControlPlanePki;
+}
+
+export function apiServerArgs(input: ApiServerInput): string[] {
+  const { pki } = input;
+  return [
+    `--etcd-servers=http://127.0.0.1:${input.etcdClientPort}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    `--secure-port=${input.securePort}`,
+    `--cert-dir=${input.certDir}`,
+    `--tls-cert-file=${pki.servingCert}`,
+    `--tls-private-key-file=${pki.servingKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    `--service-account-key-file=${pki.serviceAccountPublicKey}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    "--authorization-mode=RBAC,Node",
+    // PodSecurity is on by default since 1.25; naming it makes the dependency explicit.
+    "--enable-admission-plugins=NodeRestriction,PodSecurity",
+    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+    "--allow-privileged=true",
+    // The `kubernetes` Service would get 127.0.0.1 endpoints, which validation rejects (loopback).
+    "--endpoint-reconciler-type=none",
+    // On SIGTERM, drain ordinary requests and then give open watches 2s instead of the 60s
+    // request timeout, so a restart under running clients takes seconds, not a minute.
+    "--shutdown-send-retry-after=true",
+  ];
+}
+
+export interface SecureComponentInput {
+  readonly kubeconfig: string;
+  readonly securePort: number;
+  readonly pki: ControlPlanePki;
+}
+
+/** Flags shared by kube-controller-manager and kube-scheduler for their own HTTPS endpoint. */
+function secureServingArgs(input: SecureComponentInput): string[] {
+  return [
+    `--kubeconfig=${input.kubeconfig}`,
+    `--authentication-kubeconfig=${input.kubeconfig}`,
+    `--authorization-kubeconfig=${input.kubeconfig}`,
+    "--leader-elect=false",
+    "--bind-address=127.0.0.1",
+    `--secure-port=${input.securePort}`,
+    `--tls-cert-file=${input.pki.servingCert}`,
+    `--tls-private-key-file=${input.pki.servingKey}`,
+    `--client-ca-file=${input.pki.caCert}`,
+  ];
+}
+
+export function controllerManagerArgs(input: SecureComponentInput): string[] {
+  return [
+    ...secureServingArgs(input),
+    // All default controllers: garbage collector, namespace, workloads, jobs, endpoints, SA tokens, ...
+    "--controllers=*",
+    "--use-service-account-credentials=false",
+    `--service-account-private-key-file=${input.pki.serviceAccountKey}`,
+    `--root-ca-file=${input.pki.caCert}`,
+    `--cluster-signing-cert-file=${input.pki.caCert}`,
+    `--cluster-signing-key-file=${input.pki.caKey}`,
+    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+  ];
+}
+
+export function schedulerArgs(input: SecureComponentInput): string[] {
+  return secureServingArgs(input);
+}
+
+export interface KwokInput {
+  readonly kubeconfig: string;
+  readonly stagesFile: string;
+  readonly serverPort: number;
+}
+
+export function kwokArgs(input: KwokInput): string[] {
+  return [
+    `--kubeconfig=${input.kubeconfig}`,
+    // Always an explicit config: otherwise kwok reads ~/.kwok/kwok.yaml from the user's home.
+    `--config=${input.stagesFile}`,
+    "--manage-all-nodes=false",
+    `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=${KWOK_NODE_ANNOTATION_VALUE}`,
+    `--server-address=127.0.0.1:${input.serverPort}`,
+    // Heartbeats through Leases, like a real kubelet (the node-heartbeat-with-lease Stage).
+    "--node-lease-duration-seconds=40",
+    `--cidr=${FAKE_POD_CIDR}`,
+  ];
+}
