@@ -1,0 +1,18 @@
+/**
+ * What the integration global setup hands to test files through vitest's provide/inject.
+ * Imported by both sides so the key and its type cannot drift apart.
+ */
+export interface SharedControlPlaneInfo {
+  /** Admin kubeconfig (system:masters) of the control plane started for this test run. */
+  readonly kubeconfigPath: string;
+  /** https://127.0.0.1:<port> */
+  readonly server: string;
+  /** Temporary directory with data, certificates and logs/<component>.log. */
+  readonly dir: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    controlPlane: SharedControlPlaneInfo;
+  }
+}
