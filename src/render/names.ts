@@ -50,7 +50,11 @@ export const names = {
     messagingClients: 'ejabberd-clients',
     databaseFromApps: 'postgres-from-tenant',
     databaseFromCnpg: 'postgres-from-cloudnative-pg',
-    monitoring: 'allow-monitoring',
+    /** Prometheus may scrape each role on its own metrics port only. */
+    monitoringMessaging: 'ejabberd-metrics',
+    monitoringDatabase: 'postgres-metrics',
+    /** Rendered only with spec.messaging.federation. */
+    messagingFederation: 'ejabberd-federation',
     messagingEgress: 'ejabberd-egress',
     backupEgress: 'backup-egress',
   },
