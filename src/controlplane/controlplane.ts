@@ -19,6 +19,7 @@ import {
 import { createFakeNodes, DEFAULT_FAKE_NODES, waitForFakeNodesReady, type FakeNodeSpec } from "./fake-nodes.js";
 import { isHealthy, type TlsCredentials } from "./health.js";
 import { writeAdminKubeconfig } from "./kubeconfig.js";
+import { OrphanReaper } from "./orphan-reaper.js";
 import { generateControlPlanePki, type ControlPlanePki } from "./pki.js";
 import { findFreePort, readLogTail, startProcess, waitUntil, type ManagedProcess } from "./processes.js";
 import type { ComponentName } from "./versions.js";
@@ -90,6 +91,7 @@ class LocalControlPlane implements ControlPlane {
   /** Running components by name. */
   private readonly running = new Map<ComponentName, ManagedProcess>();
   private pki?: ControlPlanePki;
+  private reaper?: OrphanReaper;
   private apiServerArgs: string[] = [];
   private stopped = false;
 
@@ -120,6 +122,7 @@ class LocalControlPlane implements ControlPlane {
     const started = Date.now();
     const { binaries } = this.options;
     await mkdir(path.join(this.dir, "logs"), { recursive: true });
+    this.reaper = new OrphanReaper(path.join(this.dir, "process-groups"), this.options.keepDir ? undefined : this.dir);
     const pki = (this.pki = await generateControlPlanePki(path.join(this.dir, "pki")));
     const tls: TlsCredentials = { ca: pki.pem.caCert, cert: pki.pem.adminCert, key: pki.pem.adminKey };
 
@@ -202,6 +205,7 @@ class LocalControlPlane implements ControlPlane {
     for (const name of STOP_ORDER) {
       await this.stopComponent(name).catch((error: Error) => failures.push(`${name}: ${error.message}`));
     }
+    this.reaper?.stop();
     if (!this.options.keepDir) await rm(this.dir, { recursive: true, force: true });
     else this.log(`kept control plane directory ${this.dir}`);
     if (failures.length > 0) throw new Error(`stopping the control plane failed: ${failures.join("; ")}`);
@@ -215,6 +219,7 @@ class LocalControlPlane implements ControlPlane {
   private spawn(name: ComponentName, binary: string, args: string[]): ManagedProcess {
     const child = startProcess({ name, binary, args, logFile: this.logFiles[name], cwd: this.dir, env: CHILD_ENV });
     this.running.set(name, child);
+    this.reaper?.track(child.pid);
     this.log(`started ${name} (pid ${child.pid}), log ${this.logFiles[name]}`);
     return child;
   }
@@ -225,6 +230,7 @@ class LocalControlPlane implements ControlPlane {
     // The API server drains requests on SIGTERM; everything else stops at once.
     const exit = await child.stop(name === "kube-apiserver" ? 20_000 : 10_000);
     this.running.delete(name);
+    this.reaper?.untrack(child.pid);
     this.log(`stopped ${name} (${exit.signal ?? `exit ${exit.code}`})`);
   }
 
