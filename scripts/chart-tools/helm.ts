@@ -20,7 +20,7 @@ const GO_CANDIDATES = ['go', '/usr/local/go/bin/go'];
 export class GoMissingError extends Error {
   constructor(detail: string) {
     super(
-      `helm ${HELM_VERSION} is built from its Go module for the chart tests, but ${detail}.\n` +
+      `The chart tests build helm ${HELM_VERSION} and read the Prometheus Operator CRDs from Go modules, but ${detail}.\n` +
         `Install Go ${MINIMUM_GO.join('.')} or newer (https://go.dev/doc/install; the tarball unpacks to /usr/local/go) ` +
         `and put it on PATH, or set GO_BINARY, or set HELM_BINARY to an existing helm ${HELM_VERSION.slice(0, 2)} binary.`,
     );
@@ -39,7 +39,7 @@ async function isExecutable(file: string): Promise<boolean> {
   );
 }
 
-async function findGo(env: NodeJS.ProcessEnv): Promise<string> {
+export async function findGo(env: NodeJS.ProcessEnv): Promise<string> {
   const candidates = env['GO_BINARY'] ? [env['GO_BINARY']] : GO_CANDIDATES;
   const tried: string[] = [];
   for (const go of candidates) {
