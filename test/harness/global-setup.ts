@@ -31,6 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     kubeconfigPath: controlPlane.kubeconfigPath,
     server: controlPlane.server,
     dir: controlPlane.dir,
+    binaries,
+    keepDirs: keepDir,
   });
   return async () => {
     await controlPlane.stop();

@@ -5,11 +5,21 @@
 import { randomBytes } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import { inject } from "vitest";
+import { startControlPlane, type ControlPlane } from "../../src/controlplane/controlplane.js";
 import type { TlsCredentials } from "../../src/controlplane/health.js";
 import "./provided-context.js";
 
 export function sharedControlPlane() {
   return inject("controlPlane");
+}
+
+/**
+ * A control plane of the calling test's own, for tests that disrupt it (restart the API
+ * server, stop a controller). Costs about ten seconds; always stop() it in a finally/afterAll.
+ */
+export function startPrivateControlPlane(): Promise<ControlPlane> {
+  const shared = sharedControlPlane();
+  return startControlPlane({ binaries: shared.binaries, keepDir: shared.keepDirs });
 }
 
 export function sharedKubeConfig(): k8s.KubeConfig {

@@ -2,6 +2,8 @@
  * What the integration global setup hands to test files through vitest's provide/inject.
  * Imported by both sides so the key and its type cannot drift apart.
  */
+import type { ControlPlaneBinaries } from "../../src/controlplane/build.js";
+
 export interface SharedControlPlaneInfo {
   /** Admin kubeconfig (system:masters) of the control plane started for this test run. */
   readonly kubeconfigPath: string;
@@ -9,6 +11,10 @@ export interface SharedControlPlaneInfo {
   readonly server: string;
   /** Temporary directory with data, certificates and logs/<component>.log. */
   readonly dir: string;
+  /** The binaries it runs, so a test can start a private control plane it may disrupt. */
+  readonly binaries: ControlPlaneBinaries;
+  /** KEEP_CONTROLPLANE=1 was set: keep temporary directories for debugging. */
+  readonly keepDirs: boolean;
 }
 
 declare module "vitest" {

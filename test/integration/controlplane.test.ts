@@ -16,6 +16,7 @@ import {
   eventually,
   sharedControlPlane,
   sharedKubeConfig,
+  startPrivateControlPlane,
   tlsCredentials,
   uniqueName,
 } from "../harness/kube.js";
@@ -271,5 +272,51 @@ describe.concurrent("local control plane", () => {
 
     const admitted = await core.createNamespacedPod({ namespace, body: pod("restricted", restrictedSecurityContext) });
     expect(admitted.metadata?.uid).toBeTruthy();
+  });
+
+  test("the API server restarts on the same port with its data, and the controllers carry on", async ({ expect }) => {
+    // Private: stopping the shared API server would break the tests running next to this one.
+    const controlPlane = await startPrivateControlPlane();
+    try {
+      const privateKc = controlPlane.kubeConfig();
+      const privateCore = privateKc.makeApiClient(k8s.CoreV1Api);
+      const privateApps = privateKc.makeApiClient(k8s.AppsV1Api);
+      await privateCore.createNamespacedConfigMap({
+        namespace: "default",
+        body: { metadata: { name: "survives-restart" }, data: { answer: "42" } },
+      });
+
+      await controlPlane.stopApiServer();
+      const whileDown = await privateCore.readNamespace({ name: "default" }).catch((e: unknown) => e);
+      expect(whileDown).toBeInstanceOf(Error);
+      expect(apiStatus(whileDown)).toBeUndefined(); // no HTTP answer at all: nothing listens
+
+      await controlPlane.startApiServer();
+      const configMap = await privateCore.readNamespacedConfigMap({ name: "survives-restart", namespace: "default" });
+      expect(configMap.data?.answer).toBe("42");
+
+      // Controller-manager, scheduler and kwok reconnected: a new Deployment becomes ready.
+      const labels = { app: "after-restart" };
+      await privateApps.createNamespacedDeployment({
+        namespace: "default",
+        body: {
+          metadata: { name: "after-restart" },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels }, spec: { containers: [{ name: "app", image: IMAGE }] } },
+          },
+        },
+      });
+      await eventually(
+        "Deployment after-restart to have 2 ready replicas",
+        async () =>
+          (await privateApps.readNamespacedDeployment({ name: "after-restart", namespace: "default" })).status
+            ?.readyReplicas === 2,
+        90_000,
+      );
+    } finally {
+      await controlPlane.stop();
+    }
   });
 });
