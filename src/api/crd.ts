@@ -47,18 +47,19 @@ function schemaOf(type: z.ZodType): JsonSchema {
   return toStructural(z.toJSONSchema(type, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' })) as JsonSchema;
 }
 
-/** Rules on metadata.name, the one metadata field CEL may see: it becomes the tenant namespace. */
+/**
+ * Rules on metadata.name, the one metadata field CEL may see: it becomes the tenant namespace.
+ * No fieldPath: the API server accepts only paths the schema declares, and metadata declares none.
+ */
 const NAME_RULES = [
-  { rule: 'self.metadata.name.size() <= 63', message: 'metadata.name must be at most 63 characters: it becomes the tenant namespace', fieldPath: '.metadata.name' },
+  { rule: 'self.metadata.name.size() <= 63', message: 'metadata.name must be at most 63 characters: it becomes the tenant namespace' },
   {
     rule: "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
     message: 'metadata.name must be a DNS label (lower-case letters, digits, "-"): it becomes the tenant namespace',
-    fieldPath: '.metadata.name',
   },
   {
     rule: "!(self.metadata.name in ['default', 'kube-system', 'kube-public', 'kube-node-lease']) && !self.metadata.name.startsWith('kube-')",
     message: 'metadata.name names a namespace of the cluster itself and cannot be a tenant',
-    fieldPath: '.metadata.name',
   },
 ];
 

@@ -220,8 +220,10 @@ export const TlsSpec = doc(
     }),
   'Certificates for the messaging server and the database.',
   [
-    { rule: "self.mode != 'CertManager' || has(self.issuerRef)", message: 'mode CertManager needs issuerRef', fieldPath: '.issuerRef' },
-    { rule: "self.mode != 'Provided' || has(self.secrets)", message: 'mode Provided needs secrets', fieldPath: '.secrets' },
+    // has() guards: the API server also checks these rules against the schema default ({}), before
+    // nested defaults such as mode are filled in.
+    { rule: "!has(self.mode) || self.mode != 'CertManager' || has(self.issuerRef)", message: 'mode CertManager needs issuerRef', fieldPath: '.issuerRef' },
+    { rule: "!has(self.mode) || self.mode != 'Provided' || has(self.secrets)", message: 'mode Provided needs secrets', fieldPath: '.secrets' },
   ],
 );
 export type TlsSpec = z.infer<typeof TlsSpec>;

@@ -9,9 +9,14 @@ export interface ResourceType {
   namespaced: boolean;
 }
 
+import { API_GROUP, API_VERSION, KIND, PLURAL } from '../api/group.js';
+
 const t = (group: string, version: string, kind: string, plural: string, namespaced = true): ResourceType => ({ group, version, kind, plural, namespaced });
 
+export const CHAT_TENANT_RESOURCE: ResourceType = t(API_GROUP, API_VERSION, KIND, PLURAL, false);
+
 export const RESOURCE_TYPES: readonly ResourceType[] = [
+  CHAT_TENANT_RESOURCE,
   t('', 'v1', 'Namespace', 'namespaces', false),
   t('', 'v1', 'ResourceQuota', 'resourcequotas'),
   t('', 'v1', 'LimitRange', 'limitranges'),

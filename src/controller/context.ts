@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { OperatorSettings, Safeguard, ChatTenant } from '../api/index.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { KubeObjects } from '../kube/objects.js';
+import type { OperatorMetrics } from '../metrics/registry.js';
+import type { RandomSource } from './material.js';
+import type { Caches } from './caches.js';
+import type { TenantFacts } from './status.js';
+
+/** Computes status.safeguards from the tenant and the observed facts (src/controller/safeguards.ts). */
+export type SafeguardEvaluator = (tenant: ChatTenant, facts: TenantFacts, settings: OperatorSettings, now: Date) => Safeguard[];
+
+/** Everything a reconcile needs, passed in: no globals, so tests build it with real parts. */
+export interface ReconcileContext {
+  caches: Caches;
+  objects: KubeObjects;
+  events: EventRecorder;
+  metrics: OperatorMetrics;
+  settings: OperatorSettings;
+  log: Logger;
+  clock: () => Date;
+  random?: RandomSource;
+  safeguards: SafeguardEvaluator;
+  /** Periodic resync of a healthy tenant (also catches certificate renewal). */
+  resyncMs: number;
+  /** Requeue of a tenant that is not Ready yet, in case no watch event arrives. */
+  notReadyRequeueMs: number;
+}

@@ -1,0 +1,134 @@
+import { databaseInstances, tenantNamespace, type ChatTenant } from '../api/index.js';
+import { names, POD_SECURITY_LABELS, type KubeObject, type TenantCertificates } from '../render/index.js';
+import type { Json } from '../kube/client.js';
+import type { ConditionFacts, TenantFacts } from './status.js';
+
+// Turns what the caches hold into the facts each condition is computed from. Pure over its inputs:
+// the reconciler passes the cached objects in.
+
+export interface ObservedWorld {
+  namespace: Json | undefined;
+  /** Desired objects of the tenant, and the live object of each (undefined when missing). */
+  desired: Array<{ object: KubeObject; live: Json | undefined }>;
+  messagingStatefulSet: Json | undefined;
+  databaseWorkload: Json | undefined;
+  cloudNativePGInstalled: boolean;
+  storageEncrypted: { encrypted: boolean; how: string };
+  backupJobs: Json[];
+  certificates: TenantCertificates | undefined;
+  previousLastSuccessfulBackup: string | undefined;
+}
+
+const ok = (reason: string, message: string): ConditionFacts => ({ status: 'True', reason, message });
+const no = (reason: string, message: string): ConditionFacts => ({ status: 'False', reason, message });
+const get = (o: Json | undefined, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Json)[k] : undefined), o);
+
+export function namespaceFacts(ns: Json | undefined): ConditionFacts {
+  if (!ns) return no('NamespaceMissing', 'The tenant namespace does not exist yet.');
+  if (get(ns, 'status', 'phase') === 'Terminating') return no('NamespaceTerminating', 'The tenant namespace is being deleted.');
+  const labels = (get(ns, 'metadata', 'labels') ?? {}) as Record<string, string>;
+  if (labels['pod-security.kubernetes.io/enforce'] !== POD_SECURITY_LABELS['pod-security.kubernetes.io/enforce']) {
+    return no('PodSecurityNotEnforced', 'The tenant namespace does not enforce Pod Security "restricted".');
+  }
+  return ok('NamespaceReady', 'Namespace exists and enforces Pod Security "restricted".');
+}
+
+export function networkFacts(desired: ObservedWorld['desired']): ConditionFacts {
+  const policies = desired.filter((d) => d.object.kind === 'NetworkPolicy');
+  const missing = policies.filter((d) => !d.live).map((d) => d.object.metadata.name);
+  if (missing.length > 0) return no('NetworkPoliciesMissing', `Network policies not in place: ${missing.join(', ')}.`);
+  return ok('NetworkPoliciesInPlace', `${policies.length} network policies in place, default deny first.`);
+}
+
+export function certificateFacts(tenant: ChatTenant, certificates: TenantCertificates | undefined, desired: ObservedWorld['desired'], now: Date, notAfter: (pem: string) => Date): TenantFacts['certificates'] {
+  const tlsSecrets = desired.filter((d) => d.object.kind === 'Secret' && (d.object as { type?: string }).type === 'kubernetes.io/tls');
+  const certs = desired.filter((d) => d.object.kind === 'Certificate');
+  const missing = [...tlsSecrets, ...certs].filter((d) => !d.live).map((d) => `${d.object.kind}/${d.object.metadata.name}`);
+  const expiry: TenantFacts['certificates']['notAfter'] = {};
+  if (certificates) {
+    expiry.ca = notAfter(certificates.ca.certPem).toISOString();
+    expiry.messaging = notAfter(certificates.messaging.certPem).toISOString();
+    expiry.database = notAfter(certificates.database.certPem).toISOString();
+  }
+  if (missing.length > 0) return { ...no('CertificatesMissing', `Not in place yet: ${missing.join(', ')}.`), notAfter: expiry };
+  const expired = Object.entries(expiry).filter(([, t]) => t && Date.parse(t) <= now.getTime());
+  if (expired.length > 0) return { ...no('CertificateExpired', `Expired: ${expired.map(([k]) => k).join(', ')}.`), notAfter: expiry };
+  const how = tenant.spec.tls.mode === 'OperatorCA' ? 'issued by the tenant\'s own CA' : tenant.spec.tls.mode === 'CertManager' ? 'requested from cert-manager' : 'provided by the platform team';
+  return { ...ok('CertificatesReady', `Certificates ${how}.`), notAfter: expiry };
+}
+
+function statefulSetReady(sts: Json | undefined, want: number): { ready: number; upToDate: boolean } {
+  const ready = Number(get(sts, 'status', 'readyReplicas') ?? 0);
+  const generation = Number(get(sts, 'metadata', 'generation') ?? 0);
+  const observed = Number(get(sts, 'status', 'observedGeneration') ?? -1);
+  const updated = Number(get(sts, 'status', 'updatedReplicas') ?? 0);
+  return { ready, upToDate: observed >= generation && updated >= want };
+}
+
+export function messagingFacts(tenant: ChatTenant, sts: Json | undefined): TenantFacts['messaging'] {
+  const replicas = tenant.spec.messaging.replicas;
+  if (!sts) return { ...no('StatefulSetMissing', 'The ejabberd StatefulSet does not exist yet.'), replicas, readyReplicas: 0 };
+  const { ready, upToDate } = statefulSetReady(sts, replicas);
+  if (ready >= replicas && upToDate) return { ...ok('MessagingReady', `${ready}/${replicas} ejabberd nodes ready.`), replicas, readyReplicas: ready };
+  if (!upToDate) return { ...no('RollingUpdate', `Rolling out: ${ready}/${replicas} ejabberd nodes ready.`), replicas, readyReplicas: ready };
+  return { ...no('ReplicasNotReady', `${ready}/${replicas} ejabberd nodes ready.`), replicas, readyReplicas: ready };
+}
+
+export function databaseFacts(tenant: ChatTenant, world: Pick<ObservedWorld, 'databaseWorkload' | 'cloudNativePGInstalled' | 'storageEncrypted'>): TenantFacts['database'] {
+  const provider = tenant.spec.database.provider;
+  const instances = databaseInstances(tenant.spec);
+  const base = { provider, instances, storageEncrypted: world.storageEncrypted.encrypted };
+  if (!world.storageEncrypted.encrypted) {
+    return { ...base, readyInstances: 0, ...no('StorageNotEncrypted', `Storage class "${tenant.spec.database.storage.storageClassName}" is not marked encrypted: ${world.storageEncrypted.how}. PHI may not be stored on it.`) };
+  }
+  if (provider === 'cloudnative-pg') {
+    if (!world.cloudNativePGInstalled) {
+      return { ...base, readyInstances: 0, ...no('CloudNativePGNotInstalled', 'spec.database.provider is cloudnative-pg but the CloudNativePG operator (CRD clusters.postgresql.cnpg.io) is not installed in this cluster. Install CloudNativePG or use provider standalone.') };
+    }
+    const cluster = world.databaseWorkload;
+    if (!cluster) return { ...base, readyInstances: 0, ...no('ClusterMissing', 'The CloudNativePG Cluster does not exist yet.') };
+    const ready = Number(get(cluster, 'status', 'readyInstances') ?? 0);
+    const phase = String(get(cluster, 'status', 'phase') ?? 'unknown');
+    if (ready >= instances && phase === 'Cluster in healthy state') return { ...base, readyInstances: ready, ...ok('DatabaseReady', `${ready}/${instances} PostgreSQL instances ready (CloudNativePG: ${phase}).`) };
+    return { ...base, readyInstances: ready, ...no('ClusterNotHealthy', `${ready}/${instances} PostgreSQL instances ready (CloudNativePG: ${phase}).`) };
+  }
+  const sts = world.databaseWorkload;
+  if (!sts) return { ...base, readyInstances: 0, ...no('StatefulSetMissing', 'The PostgreSQL StatefulSet does not exist yet.') };
+  const { ready, upToDate } = statefulSetReady(sts, 1);
+  if (ready >= 1 && upToDate) return { ...base, readyInstances: ready, ...ok('DatabaseReady', 'PostgreSQL (standalone) is ready.') };
+  return { ...base, readyInstances: ready, ...no('InstanceNotReady', 'PostgreSQL (standalone) is not ready.') };
+}
+
+function jobFinished(job: Json): { type: 'Complete' | 'Failed'; time: string } | undefined {
+  const conditions = (get(job, 'status', 'conditions') ?? []) as Array<{ type: string; status: string; lastTransitionTime?: string }>;
+  for (const c of conditions) {
+    if ((c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') {
+      return { type: c.type, time: String(get(job, 'status', 'completionTime') ?? c.lastTransitionTime ?? '') };
+    }
+  }
+  return undefined;
+}
+
+export function backupFacts(tenant: ChatTenant, cronJobLive: Json | undefined, jobs: Json[], previousLastSuccessful: string | undefined): TenantFacts['backup'] {
+  const mine = jobs.filter((j) => ((get(j, 'metadata', 'labels') ?? {}) as Record<string, string>)['app.kubernetes.io/component'] === 'backup');
+  const byTime = [...mine].sort((a, b) => String(get(a, 'metadata', 'creationTimestamp')).localeCompare(String(get(b, 'metadata', 'creationTimestamp'))) || String(get(a, 'metadata', 'name')).localeCompare(String(get(b, 'metadata', 'name'))));
+  const successes = byTime.map(jobFinished).filter((f): f is NonNullable<typeof f> => f?.type === 'Complete').map((f) => f.time);
+  const lastSuccessfulTime = [previousLastSuccessful, ...successes].filter((t): t is string => !!t).sort().at(-1);
+  const last = byTime.at(-1);
+  const base = { ...(lastSuccessfulTime ? { lastSuccessfulTime } : {}) };
+  if (!cronJobLive) return { ...no('CronJobMissing', 'The backup CronJob does not exist yet.'), lastResult: 'None', ...base };
+  if (!last) {
+    const schedule = tenant.spec.backup.suspend ? 'suspended' : `scheduled "${tenant.spec.backup.schedule}"`;
+    return { ...ok('NoBackupYet', `Backups ${schedule}; none has run yet.`), lastResult: 'None', ...base };
+  }
+  const lastJobName = String(get(last, 'metadata', 'name'));
+  const lastScheduleTime = String(get(last, 'status', 'startTime') ?? get(last, 'metadata', 'creationTimestamp'));
+  const finished = jobFinished(last);
+  const common = { ...base, lastJobName, lastScheduleTime };
+  if (!finished) return { ...ok('BackupRunning', `Backup ${lastJobName} is running.`), lastResult: 'Running', ...common };
+  if (finished.type === 'Failed') return { ...no('BackupFailed', `The last backup (${lastJobName}) failed; see its logs: kubectl -n ${tenantNamespace(tenant.metadata.name)} logs job/${lastJobName}.`), lastResult: 'Failed', ...common };
+  return { ...ok('BackupSucceeded', `The last backup (${lastJobName}) succeeded.`), lastResult: 'Succeeded', ...common };
+}
+
+/** Names the reconciler needs to find workloads in the caches. */
+export const workloadNames = { messaging: names.messaging.statefulSet, database: names.database.statefulSet, cluster: names.database.cluster, cronJob: names.backup.cronJob };

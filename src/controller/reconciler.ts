@@ -1,0 +1,180 @@
+import { API_GROUP_VERSION, FINALIZER, KIND, tenantNamespace, validateChatTenant, type ChatTenant, type ChatTenantObject, type ChatTenantStatus } from '../api/index.js';
+import { ANNOTATION_RETAIN, objectKey, renderTenant, type ClusterCapabilities, type KubeObject } from '../render/index.js';
+import type { Json } from '../kube/client.js';
+import { isInvalid } from '../kube/errors.js';
+import { OPTIONAL_CRDS } from '../kube/resources.js';
+import type { ReconcileContext } from './context.js';
+import { finalizeTenant } from './deletion.js';
+import { needsApply, withDesiredHash } from './drift.js';
+import { resolveMaterial, type ObservedSecrets } from './material.js';
+import { inspectCertificate } from './certificates.js';
+import { backupFacts, certificateFacts, databaseFacts, messagingFacts, namespaceFacts, networkFacts, workloadNames } from './observe.js';
+import { computeStatus, refusedStatus, sameStatus } from './status.js';
+import { storageEncryption, tenantRefusal } from './admission.js';
+import { recordTransitions, updateTenantMetrics } from './report.js';
+
+// One reconcile of one tenant, level-triggered: validate → observe → render → apply (only what
+// differs) → prune → status (only when it changed). Running it again with nothing changed writes
+// nothing. Errors propagate to the work queue, which retries with backoff.
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/** Kinds the operator renders and may therefore delete when they are no longer desired. */
+const PRUNABLE_KINDS = new Set(['ResourceQuota', 'LimitRange', 'ServiceAccount', 'Secret', 'ConfigMap', 'Service', 'NetworkPolicy', 'StatefulSet', 'CronJob', 'PodDisruptionBudget', 'Cluster', 'Certificate']);
+
+export function tenantRef(raw: ChatTenantObject) {
+  return { apiVersion: API_GROUP_VERSION, kind: KIND, name: raw.metadata.name, ...(raw.metadata.uid ? { uid: raw.metadata.uid } : {}) };
+}
+
+function decodeSecrets(ctx: ReconcileContext, namespace: string): ObservedSecrets {
+  const out = new Map<string, Record<string, string>>();
+  const secrets = ctx.caches.owned.get('Secret')?.list((s) => (s['metadata'] as Json)['namespace'] === namespace) ?? [];
+  for (const s of secrets) {
+    const data = (s['data'] ?? {}) as Record<string, string>;
+    out.set((s['metadata'] as Json)['name'] as string, Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+  }
+  return out;
+}
+
+export function capabilitiesOf(ctx: ReconcileContext): ClusterCapabilities {
+  return {
+    cloudNativePG: ctx.caches.crdInstalled(OPTIONAL_CRDS.cloudNativePG),
+    certManager: ctx.caches.crdInstalled(OPTIONAL_CRDS.certManager),
+    prometheusOperator: ctx.caches.crdInstalled(OPTIONAL_CRDS.prometheusOperator),
+  };
+}
+
+/** Drops objects whose kind the cluster cannot hold; the component's condition says why. */
+function installable(objects: KubeObject[], capabilities: ClusterCapabilities): KubeObject[] {
+  return objects.filter((o) => {
+    if (o.apiVersion.startsWith('postgresql.cnpg.io/')) return capabilities.cloudNativePG;
+    if (o.apiVersion.startsWith('cert-manager.io/')) return capabilities.certManager;
+    if (o.apiVersion.startsWith('monitoring.coreos.com/')) return capabilities.prometheusOperator;
+    return true;
+  });
+}
+
+async function writeStatus(ctx: ReconcileContext, raw: ChatTenantObject, status: ChatTenantStatus): Promise<boolean> {
+  if (sameStatus(raw.status, status)) return false;
+  await ctx.objects.mergePatch({ apiVersion: API_GROUP_VERSION, kind: KIND, name: raw.metadata.name }, { status }, 'status');
+  return true;
+}
+
+async function ensureFinalizer(ctx: ReconcileContext, raw: ChatTenantObject): Promise<void> {
+  const finalizers = raw.metadata.finalizers ?? [];
+  if (finalizers.includes(FINALIZER)) return;
+  // resourceVersion makes the merge patch conditional: a concurrent change of finalizers is a 409, retried.
+  await ctx.objects.mergePatch({ apiVersion: API_GROUP_VERSION, kind: KIND, name: raw.metadata.name }, { metadata: { finalizers: [...finalizers, FINALIZER], resourceVersion: raw.metadata.resourceVersion } });
+}
+
+export async function reconcileTenant(ctx: ReconcileContext, name: string): Promise<ReconcileResult> {
+  const raw = ctx.caches.tenant(name) as ChatTenantObject | undefined;
+  if (!raw) return {};
+  const log = ctx.log.child({ tenant: name });
+  const now = ctx.clock();
+  const generation = raw.metadata.generation ?? 0;
+  const namespace = tenantNamespace(name);
+  if (raw.metadata.deletionTimestamp) return finalizeTenant(ctx, raw, log);
+
+  const validation = validateChatTenant(raw);
+  if (!validation.ok) {
+    const message = validation.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+    const status = refusedStatus('InvalidSpec', message, generation, raw.status, now, namespace);
+    if (await writeStatus(ctx, raw, status)) {
+      await ctx.events.record(tenantRef(raw), 'Warning', 'InvalidSpec', message);
+      log.warn({ problems: validation.problems }, 'spec is invalid; waiting for a new generation');
+    }
+    updateTenantMetrics(ctx, name, status);
+    return {};
+  }
+  const tenant: ChatTenant = validation.tenant;
+
+  const refusal = tenantRefusal(ctx, tenant);
+  if (refusal) {
+    const status = refusedStatus(refusal.reason, refusal.message, generation, raw.status, now, namespace);
+    if (await writeStatus(ctx, raw, status)) {
+      await ctx.events.record(tenantRef(raw), 'Warning', refusal.reason, refusal.message);
+      log.warn({ reason: refusal.reason }, refusal.message);
+    }
+    updateTenantMetrics(ctx, name, status);
+    return {};
+  }
+
+  await ensureFinalizer(ctx, raw);
+
+  const capabilities = capabilitiesOf(ctx);
+  const resolved = await resolveMaterial(tenant, ctx.settings, decodeSecrets(ctx, namespace), now, ctx.random);
+  const desired = installable(renderTenant({ tenant, material: resolved.material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
+
+  let writes = 0;
+  for (const object of desired) {
+    const live = ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace);
+    if (!needsApply(object, live)) continue;
+    try {
+      await ctx.objects.apply(object);
+      writes++;
+    } catch (error) {
+      if (isInvalid(error)) {
+        // The API server refused the object (immutable field, admission): retrying the same object will not help.
+        const message = `${object.kind}/${object.metadata.name} was rejected: ${(error as Error).message}`;
+        await ctx.events.record(tenantRef(raw), 'Warning', 'ApplyRejected', message);
+        throw Object.assign(new Error(message), { reason: 'ApplyRejected' });
+      }
+      throw error;
+    }
+  }
+  if (resolved.generated.length > 0) await ctx.events.record(tenantRef(raw), 'Normal', 'SecretsGenerated', `Generated ${resolved.generated.length} secret value(s): ${resolved.generated.join(', ')}.`);
+  for (const issued of resolved.issued) await ctx.events.record(tenantRef(raw), 'Normal', 'CertificateIssued', `Issued the ${issued.name} certificate (${issued.reason}).`);
+
+  const pruned = await prune(ctx, name, desired);
+
+  const world = desired.map((object) => ({ object, live: ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace) }));
+  const storage = storageEncryption(ctx, tenant);
+  const facts = {
+    namespace: namespaceFacts(ctx.caches.namespace(namespace)),
+    network: networkFacts(world),
+    certificates: certificateFacts(tenant, resolved.material.certificates, world, now, (pem) => inspectCertificate(pem).notAfter),
+    database: databaseFacts(tenant, {
+      databaseWorkload:
+        tenant.spec.database.provider === 'cloudnative-pg'
+          ? ctx.caches.get('postgresql.cnpg.io/v1', 'Cluster', workloadNames.cluster, namespace)
+          : ctx.caches.get('apps/v1', 'StatefulSet', workloadNames.database, namespace),
+      cloudNativePGInstalled: capabilities.cloudNativePG,
+      storageEncrypted: storage,
+    }),
+    messaging: messagingFacts(tenant, ctx.caches.get('apps/v1', 'StatefulSet', workloadNames.messaging, namespace)),
+    backup: backupFacts(
+      tenant,
+      ctx.caches.get('batch/v1', 'CronJob', workloadNames.cronJob, namespace),
+      ctx.caches.owned.get('Job')?.list((j) => (j['metadata'] as Json)['namespace'] === namespace) ?? [],
+      raw.status?.backup?.lastSuccessfulTime,
+    ),
+  };
+  const status = computeStatus({ generation, namespace, facts, safeguards: ctx.safeguards(tenant, facts, ctx.settings, now), previous: raw.status, now });
+  const statusWritten = await writeStatus(ctx, raw, status);
+  if (statusWritten) await recordTransitions(ctx, raw, status);
+  updateTenantMetrics(ctx, name, status);
+  if (writes + pruned > 0 || statusWritten) log.info({ applied: writes, pruned, phase: status.phase }, 'reconciled');
+  return { requeueAfterMs: status.phase === 'Ready' ? ctx.resyncMs : ctx.notReadyRequeueMs };
+}
+
+/** Deletes what carries the tenant's label but is no longer desired; never data, keys or volumes. */
+async function prune(ctx: ReconcileContext, tenantName: string, desired: KubeObject[]): Promise<number> {
+  const wanted = new Set(desired.map(objectKey));
+  let pruned = 0;
+  for (const live of ctx.caches.ownedBy(tenantName)) {
+    const meta = live['metadata'] as { name: string; namespace?: string; uid: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string }> };
+    const kind = live['kind'] as string;
+    if (!PRUNABLE_KINDS.has(kind)) continue;
+    if (meta.annotations?.[ANNOTATION_RETAIN] === 'true') continue;
+    // Objects some other controller made (e.g. a Job of a CronJob) belong to it.
+    if (meta.ownerReferences?.some((o) => o.kind !== KIND)) continue;
+    const key = objectKey({ apiVersion: live['apiVersion'] as string, kind, metadata: { name: meta.name, ...(meta.namespace ? { namespace: meta.namespace } : {}) } });
+    if (wanted.has(key)) continue;
+    await ctx.objects.delete({ apiVersion: live['apiVersion'] as string, kind, name: meta.name, ...(meta.namespace ? { namespace: meta.namespace } : {}) }, { uid: meta.uid });
+    pruned++;
+  }
+  return pruned;
+}
