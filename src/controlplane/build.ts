@@ -3,7 +3,7 @@
  *
  * Cache layout under `cacheDir` (outside the repository):
  *   bin/<component>-<version>          the binaries, keyed by component and version
- *   bin/kwok-stages-<kwok version>.yaml kwok's default node and pod lifecycle Stages
+ *   bin/kwok-stages-<kwok version>-<set>.yaml  kwok's node, pod and volume lifecycle Stages
  *   gomod/<wrapper>-<version>/         generated wrapper modules (go.mod, go.sum, tools.go)
  *
  * The wrapper modules are generated rather than committed: their content follows from the
@@ -29,7 +29,7 @@ export interface ControlPlaneBinaries {
   readonly kubeControllerManager: string;
   readonly kubeScheduler: string;
   readonly kwok: string;
-  /** Multi-document YAML of kwok Stages: node initialize/heartbeat, pod ready/complete/delete. */
+  /** Multi-document YAML of kwok Stages: node initialize/heartbeat, pod ready/complete/delete, volumes. */
   readonly kwokStages: string;
 }
 
@@ -44,14 +44,24 @@ export interface EnsureBinariesOptions {
   readonly log?: (line: string) => void;
 }
 
-/** kwok Stage files (paths inside the kwok module) that kwokctl also installs by default. */
-const KWOK_DEFAULT_STAGE_FILES = [
+/**
+ * kwok Stage files (paths inside the kwok module): the node and pod Stages kwokctl installs by
+ * default, plus the volume Stages that provision and bind PersistentVolumes for PVCs of the
+ * `kwok-volume` StorageClass, because StatefulSets with volumeClaimTemplates never start without.
+ */
+const KWOK_STAGE_FILES = [
   "kustomize/stage/node/fast/node-initialize.yaml",
   "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
   "kustomize/stage/pod/fast/pod-ready.yaml",
   "kustomize/stage/pod/fast/pod-complete.yaml",
   "kustomize/stage/pod/fast/pod-delete.yaml",
+  "kustomize/stage/volume/fast/pvc-provision.yaml",
+  "kustomize/stage/volume/fast/pv-bind.yaml",
+  "kustomize/stage/volume/fast/pvc-delete.yaml",
+  "kustomize/stage/volume/fast/pv-delete.yaml",
 ];
+/** Names the Stage set in the cache key, so changing KWOK_STAGE_FILES writes a new file. */
+const KWOK_STAGE_SET = "node-pod-volume";
 
 /** A set of binaries that come from one wrapper module. */
 interface BuildGroup {
@@ -76,7 +86,7 @@ export function binaryPaths(cacheDir: string): ControlPlaneBinaries {
     kubeControllerManager: bin("kube-controller-manager"),
     kubeScheduler: bin("kube-scheduler"),
     kwok: bin("kwok"),
-    kwokStages: path.join(cacheDir, "bin", `kwok-stages-v${KWOK_VERSION}.yaml`),
+    kwokStages: path.join(cacheDir, "bin", `kwok-stages-v${KWOK_VERSION}-${KWOK_STAGE_SET}.yaml`),
   };
 }
 
@@ -180,11 +190,11 @@ async function buildGroup(
   }
 
   if (needsStages) {
-    const stages = await Promise.all(KWOK_DEFAULT_STAGE_FILES.map((f) => readFile(path.join(upstream.Dir, f), "utf8")));
+    const stages = await Promise.all(KWOK_STAGE_FILES.map((f) => readFile(path.join(upstream.Dir, f), "utf8")));
     const target = binaryPaths(options.cacheDir).kwokStages;
     await writeFile(`${target}.partial-${process.pid}`, stages.map((s) => s.trim()).join("\n---\n") + "\n");
     await rename(`${target}.partial-${process.pid}`, target);
-    log(`[kwok] default Stages written to ${target}`);
+    log(`[kwok] Stages written to ${target}`);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   kwokArgs,
   schedulerArgs,
 } from "./component-args.js";
+import { createKwokStorageClass } from "./fake-storage.js";
 import { createFakeNodes, DEFAULT_FAKE_NODES, waitForFakeNodesReady, type FakeNodeSpec } from "./fake-nodes.js";
 import { isHealthy, type TlsCredentials } from "./health.js";
 import { writeAdminKubeconfig } from "./kubeconfig.js";
@@ -175,6 +176,7 @@ class LocalControlPlane implements ControlPlane {
     const kc = this.kubeConfig();
     const nodes = this.options.fakeNodes ?? DEFAULT_FAKE_NODES;
     await createFakeNodes(kc, nodes);
+    await createKwokStorageClass(kc);
     await waitForFakeNodesReady(kc, nodes, this.timeoutMs);
     this.log(`${nodes.length} simulated nodes Ready`);
     await this.waitForDefaultServiceAccount(kc);

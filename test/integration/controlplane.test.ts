@@ -7,6 +7,7 @@ import * as k8s from "@kubernetes/client-node";
 import { afterAll, describe, test } from "vitest";
 import { httpGet } from "../../src/controlplane/health.js";
 import { FAKE_NODE_LABEL } from "../../src/controlplane/fake-nodes.js";
+import { KWOK_STORAGE_CLASS } from "../../src/controlplane/fake-storage.js";
 import { KUBERNETES_VERSION } from "../../src/controlplane/versions.js";
 import {
   apiMessage,
@@ -146,7 +147,9 @@ describe.concurrent("local control plane", () => {
     }
   });
 
-  test("a StatefulSet's Pods are spread over the simulated nodes and become Running and Ready", async ({ expect }) => {
+  test("a StatefulSet with volume claims gets bound volumes, Pods spread over zones, Running and Ready", async ({
+    expect,
+  }) => {
     const namespace = await testNamespace("sts");
     const labels = { app: "harness-web" };
     await apps.createNamespacedStatefulSet({
@@ -167,9 +170,23 @@ describe.concurrent("local control plane", () => {
                   ],
                 },
               },
-              containers: [{ name: "web", image: IMAGE, resources: { requests: { cpu: "100m", memory: "64Mi" } } }],
+              containers: [
+                {
+                  name: "web",
+                  image: IMAGE,
+                  resources: { requests: { cpu: "100m", memory: "64Mi" } },
+                  volumeMounts: [{ name: "data", mountPath: "/data" }],
+                },
+              ],
             },
           },
+          // No storageClassName: the default class (kwok-volume) must provision and bind these.
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data" },
+              spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+            },
+          ],
         },
       },
     });
@@ -190,6 +207,13 @@ describe.concurrent("local control plane", () => {
       expect(pod.status?.phase).toBe("Running");
       expect(pod.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
     }
+    const claims = await core.listNamespacedPersistentVolumeClaim({ namespace });
+    expect(claims.items.map((c) => [c.metadata?.name, c.spec?.storageClassName, c.status?.phase]).sort()).toEqual([
+      ["data-web-0", KWOK_STORAGE_CLASS, "Bound"],
+      ["data-web-1", KWOK_STORAGE_CLASS, "Bound"],
+      ["data-web-2", KWOK_STORAGE_CLASS, "Bound"],
+    ]);
+
     const nodes = await core.listNode({ labelSelector: `${FAKE_NODE_LABEL}=true` });
     const zoneOf = new Map(nodes.items.map((n) => [n.metadata?.name, n.metadata?.labels?.["topology.kubernetes.io/zone"]]));
     const zones = new Set(pods.items.map((p) => zoneOf.get(p.spec?.nodeName)));
