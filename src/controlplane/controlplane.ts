@@ -53,6 +53,8 @@ export interface ControlPlane {
   /** Starts the API server again on the same port, with the same data, and waits for /readyz. */
   startApiServer(): Promise<void>;
   restartApiServer(): Promise<void>;
+  /** The last lines of a component's log, for failure messages. */
+  logTail(name: ComponentName, lines?: number): Promise<string>;
   /** Stops every component (reverse start order) and removes the directory unless kept. */
   stop(): Promise<void>;
 }
@@ -184,6 +186,7 @@ class LocalControlPlane implements ControlPlane {
   }
 
   async startApiServer(): Promise<void> {
+    if (this.stopped) throw new Error("control plane was stopped");
     if (this.running.has("kube-apiserver")) throw new Error("kube-apiserver is already running");
     if (!this.pki) throw new Error("control plane was not started");
     const apiserver = this.spawn("kube-apiserver", this.options.binaries.kubeApiserver, this.apiServerArgs);
@@ -213,7 +216,6 @@ class LocalControlPlane implements ControlPlane {
     if (failures.length > 0) throw new Error(`stopping the control plane failed: ${failures.join("; ")}`);
   }
 
-  /** The tail of a component's log, for failure messages. */
   async logTail(name: ComponentName, lines = 40): Promise<string> {
     return readLogTail(this.logFiles[name], lines);
   }
