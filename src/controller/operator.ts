@@ -51,7 +51,7 @@ export class Operator {
   private stopped = false;
 
   constructor(private readonly options: OperatorOptions) {
-    this.client = new KubeClient(options.kubeConfig);
+    this.client = new KubeClient(options.kubeConfig, `chat-tenant-operator/${options.identity}`);
     this.objects = new KubeObjects(this.client);
     this.metrics = createOperatorMetrics();
   }
@@ -75,8 +75,10 @@ export class Operator {
       this.server = await startMetricsServer({ host: o.metricsHost ?? '0.0.0.0', port: o.metricsPort, registry: this.metrics.registry, ready: () => this.ready });
       o.log.info({ port: this.server.port }, 'serving /metrics, /healthz and /readyz');
     }
+    // The lease has a client of its own, so its renewals (writes every few seconds) are not counted
+    // as the reconciler's writes.
     this.elector = new LeaderElector(
-      this.objects,
+      new KubeObjects(new KubeClient(o.kubeConfig, `chat-tenant-operator/${o.identity}/leader-election`)),
       {
         namespace: o.leaseNamespace,
         name: o.leaseName ?? 'chat-tenant-operator-leader',

@@ -26,7 +26,11 @@ export class KubeClient {
   private readonly server: URL;
   private baseOptions: https.RequestOptions | undefined;
 
-  constructor(private readonly kubeConfig: KubeConfig) {
+  /** userAgent identifies this client in the API server's audit log (e.g. chat-tenant-operator/0.1.0). */
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly userAgent = 'chat-tenant-operator',
+  ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
@@ -55,7 +59,7 @@ export class KubeClient {
     const base = await this.options();
     const url = this.url(path, options.query);
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    const headers: Record<string, string> = { Accept: 'application/json', ...((base.headers as Record<string, string>) ?? {}) };
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent, ...((base.headers as Record<string, string>) ?? {}) };
     if (body !== undefined) {
       headers['Content-Type'] = options.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(body));

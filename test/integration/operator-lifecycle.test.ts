@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_GROUP_VERSION } from '../../src/api/index.js';
+import { reconcileTenant } from '../../src/controller/reconciler.js';
 import { names } from '../../src/render/index.js';
 import { uniqueName } from '../harness/kube.js';
 import { condition, createTenant, getTenant, installCrdAndStorage, objects, startOperator, startProvisioner, tenantSpec, waitFor, waitForCondition, type TestOperator } from './support/operator.js';
@@ -40,5 +42,63 @@ describe('a tenant on a real control plane', () => {
     ] as const) {
       expect(await o.get({ apiVersion, kind, name: n, namespace: kind === 'Namespace' ? undefined : name }), `${kind}/${n}`).toBeDefined();
     }
+  });
+});
+
+describe('changes, drift and no-op resyncs', () => {
+  const name = uniqueName('drift');
+
+  beforeAll(async () => {
+    await createTenant(name, tenantSpec({ network: { clientCIDRs: ['10.10.0.0/16'] } }));
+    await waitForCondition(name, 'Ready', 'True');
+  });
+
+  it('applies a spec change (replicas, schedule, allowed CIDRs) and status follows the generation', async () => {
+    const o = objects();
+    await o.mergePatch({ apiVersion: API_GROUP_VERSION, kind: 'ChatTenant', name }, { spec: { messaging: { replicas: 3 }, backup: { schedule: '15 4 * * *' }, network: { clientCIDRs: ['10.20.0.0/16', '10.30.0.0/16'] } } });
+    await waitFor('generation 2 observed and Ready', async () => {
+      const t = await getTenant(name);
+      return t?.status?.observedGeneration === 2 && condition(t, 'Ready')?.status === 'True' && t.status.messaging?.readyReplicas === 3;
+    });
+    const sts = await o.get<any>({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: names.messaging.statefulSet, namespace: name });
+    expect(sts.spec.replicas).toBe(3);
+    const cron = await o.get<any>({ apiVersion: 'batch/v1', kind: 'CronJob', name: names.backup.cronJob, namespace: name });
+    expect(cron.spec.schedule).toBe('15 4 * * *');
+    const policy = await o.get<any>({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: names.network.messagingClients, namespace: name });
+    const cidrs = policy.spec.ingress.flatMap((r: any) => r.from.map((p: any) => p.ipBlock?.cidr)).filter(Boolean);
+    expect(cidrs).toEqual(['10.20.0.0/16', '10.30.0.0/16']);
+    expect(condition(await getTenant(name), 'Ready')?.observedGeneration).toBe(2);
+  });
+
+  it('restores a deleted NetworkPolicy, a hand-scaled StatefulSet and a relabelled Secret', async () => {
+    const o = objects();
+    const secretBefore = await o.get<any>({ apiVersion: 'v1', kind: 'Secret', name: names.database.appSecret, namespace: name });
+    await o.delete({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: names.network.defaultDeny, namespace: name });
+    await o.mergePatch({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: names.messaging.statefulSet, namespace: name }, { spec: { replicas: 1 } });
+    await o.mergePatch({ apiVersion: 'v1', kind: 'Secret', name: names.database.appSecret, namespace: name }, { metadata: { labels: { 'app.kubernetes.io/component': 'tampered' } } });
+    await waitFor('drift restored', async () => {
+      const policy = await o.get({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: names.network.defaultDeny, namespace: name });
+      const sts = await o.get<any>({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: names.messaging.statefulSet, namespace: name });
+      const secret = await o.get<any>({ apiVersion: 'v1', kind: 'Secret', name: names.database.appSecret, namespace: name });
+      return !!policy && sts.spec.replicas === 3 && secret.metadata.labels['app.kubernetes.io/component'] === 'database';
+    }, 60_000);
+    const secretAfter = await o.get<any>({ apiVersion: 'v1', kind: 'Secret', name: names.database.appSecret, namespace: name });
+    expect(secretAfter.data).toEqual(secretBefore.data);
+  });
+
+  it('writes nothing when a resync finds nothing changed', async () => {
+    await waitForCondition(name, 'Ready', 'True');
+    await op.operator.idle();
+    await new Promise((r) => setTimeout(r, 3000)); // let events of the last writes settle
+    await op.operator.idle();
+    const before = { ...op.operator.client.stats.requests };
+    const tenantBefore = await getTenant(name);
+    const ctx = op.operator.context();
+    await reconcileTenant(ctx, name);
+    await reconcileTenant(ctx, name);
+    const after = op.operator.client.stats.requests;
+    const writes = ['POST', 'PUT', 'PATCH', 'DELETE'].map((v) => (after[v] ?? 0) - (before[v] ?? 0));
+    expect(writes).toEqual([0, 0, 0, 0]);
+    expect((await getTenant(name))?.metadata['resourceVersion']).toBe(tenantBefore?.metadata['resourceVersion']);
   });
 });
