@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSettings, SAFEGUARD_NAMES, type ChatTenant, type SafeguardName } from '../../src/api/index.js';
+import { defaultSettings, SAFEGUARD_NAMES, type ChatTenant, type Safeguard, type SafeguardName } from '../../src/api/index.js';
 import { computeSafeguards, storageClassEncryption, tenantStorageClasses, type ObservedFacts, type StorageClassObject } from '../../src/controller/safeguards.js';
 import { names, renderNetworkPolicies } from '../../src/render/index.js';
 import { minimalSpec, tenantFixture } from '../support/tenants.js';
@@ -59,8 +59,10 @@ function healthyFacts(tenant: ChatTenant): ObservedFacts {
   };
 }
 
-function verdicts(tenant: ChatTenant, facts: ObservedFacts) {
-  return Object.fromEntries(computeSafeguards(tenant, facts, settings).map((s) => [s.name, s])) as Record<SafeguardName, { holds: boolean; reason: string; message: string }>;
+function verdicts(tenant: ChatTenant, facts: ObservedFacts): Record<SafeguardName, Safeguard> {
+  const out: Partial<Record<SafeguardName, Safeguard>> = {};
+  for (const s of computeSafeguards(tenant, facts, settings)) out[s.name] = s;
+  return out as Record<SafeguardName, Safeguard>;
 }
 
 describe('computeSafeguards', () => {
