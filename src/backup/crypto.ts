@@ -182,7 +182,7 @@ export class DecryptingStream extends Transform {
     try {
       decoded = decodeHeader(this.buffered);
     } catch (error) {
-      if (error instanceof BackupFormatError) throw new BackupIntegrityError(error.message);
+      if (error instanceof BackupFormatError) throw new BackupIntegrityError(`the backup header is damaged or this is not a backup: ${error.message}`);
       throw error;
     }
     if (!decoded) return false;

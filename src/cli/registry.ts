@@ -1,4 +1,6 @@
 import { crdCommand, renderCommand, validateCommand, type Io } from './commands.js';
+import { RUN_SUMMARY, runCommand } from './run.js';
+import { backupCommand, listBackupsCommand, restoreCommand, verifyCommand } from './backup.js';
 
 // Every command of the CLI, one entry each. A command parses its own options (node:util parseArgs)
 // from the arguments after its name and returns an exit code; only the CLI reads argv and env.
@@ -17,6 +19,7 @@ function fileOption(name: string, args: string[], io: Io): string | undefined {
 }
 
 export const commands: Record<string, Command> = {
+  run: { summary: RUN_SUMMARY, run: runCommand },
   render: {
     summary: 'render -f FILE       print the Kubernetes objects for the ChatTenant(s) in FILE ("-" for stdin)',
     run: async (io, args) => {
@@ -37,5 +40,21 @@ export const commands: Record<string, Command> = {
       const { values } = parseArgs({ args, options: { out: { type: 'string' } }, strict: true });
       return crdCommand(io, values.out);
     },
+  },
+  backup: {
+    summary: 'backup               dump the tenant database, encrypt it, store it with a manifest, prune by retention (env: see docs/backup.md)',
+    run: backupCommand,
+  },
+  restore: {
+    summary: 'restore --backup ID|latest --database NAME [--clean]   verify a backup completely, then restore it in one transaction',
+    run: restoreCommand,
+  },
+  verify: {
+    summary: 'verify [--backup ID|latest]   restore a backup into a scratch database, compare row counts with its manifest, drop it',
+    run: verifyCommand,
+  },
+  'list-backups': {
+    summary: 'list-backups         list finished backups in the configured target, newest first',
+    run: listBackupsCommand,
   },
 };

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { BackupKey } from '../../../src/backup/crypto.js';
+import type { DatabaseConnection } from '../../../src/backup/database.js';
+import type { RunnerDeps } from '../../../src/backup/runner.js';
+import { issueLeaf, issueTenantCa } from '../../../src/controller/certificates.js';
+import { POSTGRES_BIN, startPostgres, type PostgresServer } from './postgres-server.js';
+
+// A real PostgreSQL (startPostgres: the operator's TLS + SCRAM configuration) with the messaging
+// server's least-privilege role and database, as the backup runner meets them in a cluster, plus
+// the files the runner's environment points at (CA certificate, key file).
+
+export const APP_USER = 'ejabberd';
+export const APP_DATABASE = 'ejabberd';
+
+export interface BackupFixture {
+  server: PostgresServer;
+  dir: string;
+  caFile: string;
+  keyFile: string;
+  key: BackupKey;
+  /** As the CronJob connects: the app role, by name, TLS verify-full. */
+  app: DatabaseConnection;
+  /** As on-call restores: a role that may create databases. */
+  admin: DatabaseConnection;
+  appClient(database?: string): Promise<pg.Client>;
+  adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<pg.QueryResult<T>>;
+  stop(): Promise<void>;
+}
+
+export async function startBackupFixture(): Promise<BackupFixture> {
+  const now = new Date();
+  const ca = await issueTenantCa('backup-test', now);
+  const leaf = await issueLeaf(ca, { commonName: 'localhost', dnsNames: ['localhost'], usage: 'server' }, now);
+  const server = await startPostgres({ tls: { ca: ca.certPem, server: leaf } });
+  const dir = mkdtempSync(join(tmpdir(), 'cto-backup-'));
+  const caFile = join(dir, 'ca.crt');
+  writeFileSync(caFile, ca.certPem);
+  const keyText = randomBytes(32).toString('base64');
+  const keyFile = join(dir, 'backup.key');
+  writeFileSync(keyFile, keyText, { mode: 0o600 });
+  const appPassword = randomBytes(18).toString('base64url');
+  await server.query(`CREATE ROLE ${APP_USER} LOGIN PASSWORD '${appPassword}'`);
+  await server.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_USER}`);
+  await server.query(`REVOKE ALL ON DATABASE ${APP_DATABASE} FROM PUBLIC`);
+  const base = { host: 'localhost', hostaddr: '127.0.0.1', port: server.port, sslRootCertFile: caFile };
+  const app: DatabaseConnection = { ...base, database: APP_DATABASE, user: APP_USER, password: appPassword };
+  const admin: DatabaseConnection = { ...base, database: 'postgres', user: server.superuser.user, password: server.superuser.password };
+  return {
+    server,
+    dir,
+    caFile,
+    keyFile,
+    key: BackupKey.fromFileContent(Buffer.from(keyText)),
+    app,
+    admin,
+    async appClient(database = APP_DATABASE) {
+      const client = new pg.Client(server.clientConfig({ user: APP_USER, password: appPassword, database }));
+      await client.connect();
+      return client;
+    },
+    adminQuery: (sql, params, database) => server.query(sql, params, database),
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runner dependencies with a clock that advances a minute per call, so backup ids never collide. */
+export function testDeps(start = new Date('2026-11-23T02:00:00Z'), log: string[] = []): RunnerDeps & { lines: string[] } {
+  let t = start.getTime();
+  return {
+    now: () => new Date((t += 60_000)),
+    randomBytes,
+    log: (line) => log.push(line),
+    lines: log,
+    tools: { binDir: POSTGRES_BIN },
+  };
+}
+
+/** The environment the rendered CronJob gives the runner, pointed at the fixture. */
+export function runnerEnv(fixture: BackupFixture, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    TENANT: 'test-clinic',
+    PGHOST: fixture.app.host,
+    PGHOSTADDR: fixture.app.hostaddr!,
+    PGPORT: String(fixture.app.port),
+    PGDATABASE: fixture.app.database,
+    PGUSER: fixture.app.user,
+    PGPASSWORD: fixture.app.password,
+    PGSSLMODE: 'verify-full',
+    PGSSLROOTCERT: fixture.caFile,
+    BACKUP_KEY_FILE: fixture.keyFile,
+    PG_BINDIR: POSTGRES_BIN,
+    ...extra,
+  };
+}
