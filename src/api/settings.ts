@@ -7,7 +7,9 @@ import { DNS_SUBDOMAIN } from './formats.js';
 
 export const DEFAULT_IMAGES = {
   // Official ejabberd Community Server image; runs as the non-root user `ejabberd` (uid 9000).
-  messaging: { registry: 'ghcr.io', repository: 'processone/ejabberd', tag: '25.08' },
+  // 26.07: the release the ejabberd docs describe as current; see docs/messaging.md for what differs
+  // from Debian's 23.01, against which the workload tests run.
+  messaging: { registry: 'ghcr.io', repository: 'processone/ejabberd', tag: '26.07' },
   // Official PostgreSQL image for the standalone provider.
   postgresStandalone: { registry: 'docker.io', repository: 'library/postgres', tag: '17.6' },
   // CloudNativePG operand image for the cloudnative-pg provider.

@@ -56,6 +56,8 @@ export const names = {
     /** Rendered only with spec.messaging.federation. */
     messagingFederation: 'ejabberd-federation',
     messagingEgress: 'ejabberd-egress',
+    archivePurgeEgress: 'ejabberd-archive-purge-egress',
+    messagingFromArchivePurge: 'ejabberd-from-archive-purge',
     backupEgress: 'backup-egress',
   },
 } as const;

@@ -1,6 +1,7 @@
 import type { ChatTenant, OperatorSettings } from '../api/index.js';
 import { BACKUP_APP } from './backup.js';
 import { EJABBERD_APP } from './ejabberd/statefulset.js';
+import { ARCHIVE_PURGE_APP } from './ejabberd/archive-purge.js';
 import { LABEL_TENANT, objectMeta } from './meta.js';
 import { names, ports } from './names.js';
 import { POSTGRES_APP } from './postgres/standalone.js';
@@ -57,6 +58,7 @@ export const ROLE_SELECTORS = {
   messaging: { 'app.kubernetes.io/name': EJABBERD_APP },
   database: { 'app.kubernetes.io/name': POSTGRES_APP },
   backup: { 'app.kubernetes.io/name': BACKUP_APP },
+  archivePurge: { 'app.kubernetes.io/name': ARCHIVE_PURGE_APP },
 } as const;
 export type Role = keyof typeof ROLE_SELECTORS;
 
@@ -122,6 +124,9 @@ export function renderNetworkPolicies(tenant: ChatTenant, settings: OperatorSett
       ],
     }),
     ingressPolicy(tenant, names.network.messagingPeers, 'messaging', [{ from: [podsOf('messaging')], ports: tcp(...ERLANG_PORTS) }]),
+    // The archive purge job is an ejabberdctl client: it dials a node's distribution port, nothing else.
+    ingressPolicy(tenant, names.network.messagingFromArchivePurge, 'messaging', [{ from: [podsOf('archivePurge')], ports: tcp(ports.erlangDistribution) }]),
+    egressPolicy(tenant, names.network.archivePurgeEgress, 'archivePurge', [{ to: [podsOf('messaging')], ports: tcp(ports.erlangDistribution) }]),
     egressPolicy(tenant, names.network.messagingEgress, 'messaging', [
       { to: [podsOf('messaging')], ports: tcp(...ERLANG_PORTS) },
       { to: [podsOf('database')], ports: tcp(ports.postgres) },

@@ -5,6 +5,7 @@ import { renderNetworkPolicies } from './network.js';
 import { renderCredentialSecrets } from './secrets.js';
 import { renderTlsObjects } from './tls.js';
 import { renderEjabberdConfigSecret, renderEjabberdPdb, renderEjabberdServices, renderEjabberdStatefulSet } from './ejabberd/statefulset.js';
+import { renderArchivePurgeCronJob } from './ejabberd/archive-purge.js';
 import { renderStandaloneConfigSecret, renderStandalonePostgres } from './postgres/standalone.js';
 import { renderCloudNativePGCluster } from './postgres/cnpg.js';
 import { renderBackupCronJob, renderBackupPvc } from './backup.js';
@@ -32,7 +33,7 @@ export function renderTenant(input: RenderInput): KubeObject[] {
     objects.push(renderCloudNativePGCluster(tenant, settings));
   }
   const ejabberdConfig = renderEjabberdConfigSecret(tenant, settings, material);
-  objects.push(ejabberdConfig, ...renderEjabberdServices(tenant), renderEjabberdStatefulSet(tenant, settings, ejabberdConfig), ...renderEjabberdPdb(tenant));
+  objects.push(ejabberdConfig, ...renderEjabberdServices(tenant), renderEjabberdStatefulSet(tenant, settings, ejabberdConfig), ...renderEjabberdPdb(tenant), renderArchivePurgeCronJob(tenant, settings));
   objects.push(...renderBackupPvc(tenant), renderBackupCronJob(tenant, settings));
   return objects;
 }

@@ -1,90 +1,50 @@
 import { createHash } from 'node:crypto';
-import { messagingImage, tenantNamespace, type ChatTenant, type OperatorSettings } from '../../api/index.js';
+import { messagingImage, type ChatTenant, type OperatorSettings } from '../../api/index.js';
 import { componentLabels, objectMeta, selectorLabels } from '../meta.js';
 import { names, ports } from '../names.js';
 import { hardenContainers, restrictedPodSecurityContext } from '../pod-security.js';
 import { DEFAULT_RESOURCES, resourceRequirements } from '../resources.js';
-import { secret } from '../secrets.js';
+import { secret, type SecretObject } from '../secrets.js';
 import { tlsSecretNames } from '../tls.js';
 import type { KubeObject, TenantMaterial } from '../types.js';
-import type { PodTemplate } from '../wire.js';
-import { renderEjabberdConfig, type EjabberdRuntime } from './config.js';
+import type { PodTemplate, Volume } from '../wire.js';
+import { renderEjabberdConfigFiles } from './config-files.js';
+import { DB_CA_DIR, EJABBERD_UID, POD_PATHS, TLS_DIR, erlangNodeNameTemplate, kubernetesEjabberdRuntime } from './pod-layout.js';
+import { CONFIG_FILES, readyFile } from './runtime.js';
 
-// The clustered ejabberd StatefulSet and what surrounds it: its configuration (a Secret, since it
-// holds the database password), a headless Service for stable Erlang node names, the client
-// Service, and a PodDisruptionBudget.
+export { EJABBERD_UID, erlangNodeHost, kubernetesEjabberdRuntime } from './pod-layout.js';
 
-/** The official image runs as user ejabberd (uid/gid 9000) with its home in /opt/ejabberd. */
-export const EJABBERD_UID = 9000;
-export const EJABBERD_HOME = '/opt/ejabberd';
-const TLS_DIR = '/etc/ejabberd-tls';
-const DB_CA_DIR = '/etc/ejabberd-db-ca';
-const UPLOAD_DIR = `${EJABBERD_HOME}/upload`;
+// The clustered ejabberd StatefulSet and what surrounds it: its configuration (a Secret, since
+// ejabberd.yml holds the database password), a headless Service for stable Erlang node names, the
+// client Service, and a PodDisruptionBudget.
+
 export const EJABBERD_APP = 'ejabberd';
 
-export function erlangNodeHost(tenant: ChatTenant, settings: OperatorSettings, ordinal: number | string): string {
-  return `${names.messaging.statefulSet}-${ordinal}.${names.messaging.headlessService}.${tenantNamespace(tenant.metadata.name)}.svc.${settings.clusterDomain}`;
-}
+const NODE_SCRIPT = `${POD_PATHS.configDir}/${CONFIG_FILES.nodeScript}`;
 
-export function kubernetesEjabberdRuntime(tenant: ChatTenant, settings: OperatorSettings, material: TenantMaterial): EjabberdRuntime {
-  const ns = tenantNamespace(tenant.metadata.name);
-  const dbService = tenant.spec.database.provider === 'cloudnative-pg' ? names.database.cnpgReadWriteService : names.database.service;
-  return {
-    flavour: 'official-image',
-    bindAddress: '::',
-    ports: { c2sStartTls: ports.xmppClientStartTls, c2sDirectTls: ports.xmppClientDirectTls, https: ports.https, s2s: ports.xmppServer },
-    tls: { certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key`, caFile: `${TLS_DIR}/ca.crt` },
-    sql: {
-      server: `${dbService}.${ns}.svc.${settings.clusterDomain}`,
-      port: ports.postgres,
-      database: names.database.appDatabase,
-      username: names.database.appUser,
-      password: material.databaseAppPassword,
-      caFile: `${DB_CA_DIR}/ca.crt`,
-    },
-    uploadDir: UPLOAD_DIR,
-  };
-}
-
-/**
- * Start script: every node but the first joins the first one's cluster on start. Cluster membership
- * lives in Mnesia on an emptyDir, and all user data lives in PostgreSQL, so a node that restarts
- * simply joins again.
- */
-export function ejabberdStartScript(tenant: ChatTenant, settings: OperatorSettings): string {
-  const seed = `ejabberd@${erlangNodeHost(tenant, settings, 0)}`;
-  return [
-    '#!/bin/sh',
-    'set -eu',
-    'ordinal="${POD_NAME##*-}"',
-    `export ERLANG_NODE_ARG="ejabberd@\${POD_NAME}.${names.messaging.headlessService}.${tenantNamespace(tenant.metadata.name)}.svc.${settings.clusterDomain}"`,
-    'if [ "$ordinal" != "0" ]; then',
-    `  export CTL_ON_START="join_cluster ${seed}"`,
-    'fi',
-    `exec ${EJABBERD_HOME}/bin/ejabberdctl foreground`,
-    '',
-  ].join('\n');
-}
-
-export function renderEjabberdConfigSecret(tenant: ChatTenant, settings: OperatorSettings, material: TenantMaterial) {
-  return secret(tenant, names.messaging.configMap, 'messaging', {
-    'ejabberd.yml': renderEjabberdConfig(tenant, kubernetesEjabberdRuntime(tenant, settings, material)),
-    'start.sh': ejabberdStartScript(tenant, settings),
-  });
+export function renderEjabberdConfigSecret(tenant: ChatTenant, settings: OperatorSettings, material: TenantMaterial): SecretObject {
+  return secret(tenant, names.messaging.configMap, 'messaging', renderEjabberdConfigFiles(tenant, kubernetesEjabberdRuntime(tenant, settings, material)));
 }
 
 function checksum(object: unknown): string {
   return createHash('sha256').update(JSON.stringify(object)).digest('hex');
 }
 
+/** Secret volumes are group-readable through fsGroup, never world-readable. */
+const secretVolume = (name: string, secretName: string, items?: Array<{ key: string; path: string }>): Volume => ({
+  name,
+  secret: { secretName, defaultMode: 0o440, ...(items ? { items } : {}) },
+});
+
 export function renderEjabberdStatefulSet(tenant: ChatTenant, settings: OperatorSettings, configSecret: KubeObject): KubeObject {
   const m = tenant.spec.messaging;
   const selector = selectorLabels(tenant, EJABBERD_APP);
   const tls = tlsSecretNames(tenant);
+  const isReady = ['/bin/sh', '-c', `test -f ${readyFile(POD_PATHS)}`];
   const template: PodTemplate = {
     metadata: {
       labels: { ...componentLabels(tenant, 'messaging', EJABBERD_APP), ...selector },
-      // Rolls the pods when the configuration changes (a subPath mount is not refreshed in place).
+      // Secret volumes are refreshed in place, but ejabberd reads its files at start: roll the pods.
       annotations: { 'chat.tenant-operator.dev/config-checksum': checksum(configSecret['data']) },
     },
     spec: {
@@ -92,19 +52,21 @@ export function renderEjabberdStatefulSet(tenant: ChatTenant, settings: Operator
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: restrictedPodSecurityContext(EJABBERD_UID),
+      // Enough for preStop (leave the cluster) and a graceful stop that closes every client stream.
       terminationGracePeriodSeconds: 60,
       containers: hardenContainers([
         {
           name: 'ejabberd',
           image: messagingImage(tenant.spec, settings),
           imagePullPolicy: m.image.pullPolicy,
-          command: ['/bin/sh', `${EJABBERD_HOME}/conf-generated/start.sh`],
+          command: ['/bin/sh', NODE_SCRIPT, 'start'],
           env: [
             { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-            { name: 'ERLANG_COOKIE', valueFrom: { secretKeyRef: { name: names.messaging.cookieSecret, key: 'cookie' } } },
-            // A fixed distribution port, so the network policy can allow exactly it.
+            // Stable name through the headless Service; probes and `kubectl exec ejabberdctl` use it too.
+            { name: 'ERLANG_NODE_ARG', value: erlangNodeNameTemplate(tenant, settings) },
+            { name: 'HOME', value: POD_PATHS.home },
+            // Also in ejabberdctl.cfg; here too so that anything in the container sees the same port.
             { name: 'ERL_DIST_PORT', value: String(ports.erlangDistribution) },
-            { name: 'EJABBERD_CONFIG_PATH', value: `${EJABBERD_HOME}/conf-generated/ejabberd.yml` },
           ],
           ports: [
             { name: 'xmpp-starttls', containerPort: ports.xmppClientStartTls },
@@ -114,39 +76,50 @@ export function renderEjabberdStatefulSet(tenant: ChatTenant, settings: Operator
             ...(m.federation ? [{ name: 'xmpp-s2s', containerPort: ports.xmppServer }] : []),
           ],
           resources: resourceRequirements(m.resources, DEFAULT_RESOURCES.messaging),
-          startupProbe: { exec: { command: [`${EJABBERD_HOME}/bin/ejabberdctl`, 'status'] }, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 30 },
-          readinessProbe: { tcpSocket: { port: ports.xmppClientStartTls }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-          livenessProbe: { exec: { command: [`${EJABBERD_HOME}/bin/ejabberdctl`, 'status'] }, periodSeconds: 30, timeoutSeconds: 15, failureThreshold: 4 },
-          lifecycle: { preStop: { exec: { command: [`${EJABBERD_HOME}/bin/ejabberdctl`, 'leave_cluster', '$(ERLANG_NODE_ARG)'] } } },
+          // Ready means: ejabberd runs, the node has joined its cluster and the admins exist. The
+          // startup probe allows for a first start that waits for the database.
+          startupProbe: { exec: { command: isReady }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 150 },
+          readinessProbe: { exec: { command: isReady }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
+          // Alive means the client listener accepts connections (cheap: no Erlang VM per probe).
+          livenessProbe: { tcpSocket: { port: ports.xmppClientStartTls }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+          lifecycle: { preStop: { exec: { command: ['/bin/sh', NODE_SCRIPT, 'leave'] } } },
           volumeMounts: [
-            { name: 'config', mountPath: `${EJABBERD_HOME}/conf-generated`, readOnly: true },
+            { name: 'config', mountPath: POD_PATHS.configDir, readOnly: true },
+            { name: 'cookie', mountPath: POD_PATHS.cookieFile.replace(/\/[^/]+$/, ''), readOnly: true },
+            { name: 'admins', mountPath: POD_PATHS.adminSecretDir, readOnly: true },
             { name: 'tls', mountPath: TLS_DIR, readOnly: true },
             { name: 'database-ca', mountPath: DB_CA_DIR, readOnly: true },
-            { name: 'mnesia', mountPath: `${EJABBERD_HOME}/database` },
-            { name: 'logs', mountPath: `${EJABBERD_HOME}/logs` },
-            { name: 'upload', mountPath: UPLOAD_DIR },
+            { name: 'mnesia', mountPath: POD_PATHS.spoolDir },
+            { name: 'logs', mountPath: POD_PATHS.logsDir },
+            { name: 'runtime', mountPath: POD_PATHS.home },
             { name: 'tmp', mountPath: '/tmp' },
           ],
         },
       ]),
       volumes: [
-        { name: 'config', secret: { secretName: names.messaging.configMap, defaultMode: 0o440 } },
-        { name: 'tls', secret: { secretName: tls.messaging, defaultMode: 0o440 } },
-        { name: 'database-ca', secret: { secretName: tls.database, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-        { name: 'mnesia', emptyDir: {} },
-        { name: 'logs', emptyDir: {} },
-        { name: 'upload', emptyDir: {} },
+        secretVolume('config', names.messaging.configMap),
+        secretVolume('cookie', names.messaging.cookieSecret, [{ key: 'cookie', path: 'cookie' }]),
+        secretVolume('admins', names.messaging.adminSecret),
+        secretVolume('tls', tls.messaging, [
+          { key: 'tls.crt', path: 'tls.crt' },
+          { key: 'tls.key', path: 'tls.key' },
+        ]),
+        secretVolume('database-ca', tls.database, [{ key: 'ca.crt', path: 'ca.crt' }]),
+        // Mnesia holds cluster membership and volatile tables only; it is rebuilt on join.
+        { name: 'mnesia', emptyDir: { sizeLimit: '1Gi' } },
+        { name: 'logs', emptyDir: { sizeLimit: '256Mi' } },
+        // Holds the copy of the Erlang cookie: memory-backed, never on a node's disk.
+        { name: 'runtime', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
         { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
       ],
       affinity: {
         podAntiAffinity: {
-          preferredDuringSchedulingIgnoredDuringExecution: [
-            { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } },
-          ],
+          preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } }],
         },
       },
       topologySpreadConstraints: [
         { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
       ],
     },
   };
@@ -157,6 +130,8 @@ export function renderEjabberdStatefulSet(tenant: ChatTenant, settings: Operator
     spec: {
       serviceName: names.messaging.headlessService,
       replicas: m.replicas,
+      // One at a time: a node joins only once its predecessor is ready, so two fresh nodes never
+      // found two separate clusters.
       podManagementPolicy: 'OrderedReady',
       selector: { matchLabels: selector },
       updateStrategy: { type: 'RollingUpdate' },
@@ -174,7 +149,7 @@ export function renderEjabberdServices(tenant: ChatTenant): KubeObject[] {
     metadata: objectMeta(tenant, names.messaging.headlessService, { component: 'messaging', appName: EJABBERD_APP }),
     spec: {
       clusterIP: 'None',
-      // Peers must resolve each other before they are ready, or the cluster cannot form.
+      // Peers must resolve each other before they are ready, or no node could ever join.
       publishNotReadyAddresses: true,
       selector,
       ports: [{ name: 'erlang-dist', port: ports.erlangDistribution, targetPort: ports.erlangDistribution, protocol: 'TCP' }],
@@ -193,6 +168,7 @@ export function renderEjabberdServices(tenant: ChatTenant): KubeObject[] {
         { name: 'xmpp-tls', port: ports.xmppClientDirectTls, targetPort: ports.xmppClientDirectTls, protocol: 'TCP' },
         { name: 'https', port: ports.https, targetPort: ports.https, protocol: 'TCP' },
       ],
+      // Keep the client's address (no SNAT): ejabberd's login audit lines record it.
       ...(m.service.type === 'ClusterIP' ? {} : { externalTrafficPolicy: 'Local' }),
       ...(m.service.type === 'LoadBalancer' && tenant.spec.network.clientCIDRs.length > 0 ? { loadBalancerSourceRanges: tenant.spec.network.clientCIDRs } : {}),
     },

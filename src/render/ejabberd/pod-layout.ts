@@ -1,0 +1,72 @@
+import { tenantNamespace, type ChatTenant, type OperatorSettings } from '../../api/index.js';
+import { names, ports } from '../names.js';
+import type { TenantMaterial } from '../types.js';
+import type { EjabberdPaths, EjabberdRuntime } from './runtime.js';
+
+// How an ejabberd node is laid out inside the official image (ghcr.io/processone/ejabberd):
+//  - it runs as user ejabberd, uid and gid 9000; the image's HOME is /opt/ejabberd;
+//  - `ejabberdctl` on PATH is a wrapper that defaults CONFIG_DIR to /opt/ejabberd/conf, honours
+//    ERLANG_NODE_ARG, and writes $HOME/.erlang.cookie from ERLANG_COOKIE only if the file is missing;
+//  - the release itself lives in /opt/ejabberd-<version>, which nothing here touches.
+// The root filesystem is read-only: everything ejabberd writes goes to an emptyDir below.
+
+export const EJABBERD_UID = 9000;
+export const EJABBERD_IMAGE_HOME = '/opt/ejabberd';
+
+/** Mount points; the config Secret replaces the image's conf directory, so every ejabberdctl finds it. */
+export const POD_PATHS: EjabberdPaths = {
+  ejabberdctl: 'ejabberdctl',
+  configDir: `${EJABBERD_IMAGE_HOME}/conf`,
+  spoolDir: `${EJABBERD_IMAGE_HOME}/database`,
+  logsDir: `${EJABBERD_IMAGE_HOME}/logs`,
+  // A writable HOME of its own (the image's HOME is read-only here): cookie copy, readiness marker.
+  home: '/run/ejabberd',
+  cookieFile: '/etc/ejabberd-cookie/cookie',
+  adminSecretDir: '/etc/ejabberd-admins',
+};
+
+export const TLS_DIR = '/etc/ejabberd-tls';
+export const DB_CA_DIR = '/etc/ejabberd-db-ca';
+
+/** The highest replica count the spec admits: every ordinal below it is a potential peer. */
+export const MAX_CLUSTER_SIZE = 9;
+
+export function erlangNodeHost(tenant: ChatTenant, settings: OperatorSettings, ordinal: number | string): string {
+  return `${names.messaging.statefulSet}-${ordinal}.${names.messaging.headlessService}.${tenantNamespace(tenant.metadata.name)}.svc.${settings.clusterDomain}`;
+}
+
+/** The node name of a pod, built by Kubernetes from the pod's own name ($(POD_NAME) expansion). */
+export function erlangNodeNameTemplate(tenant: ChatTenant, settings: OperatorSettings): string {
+  return `ejabberd@$(POD_NAME).${names.messaging.headlessService}.${tenantNamespace(tenant.metadata.name)}.svc.${settings.clusterDomain}`;
+}
+
+/**
+ * Every node name the StatefulSet can ever have. Listing them all (not just spec.replicas) keeps the
+ * script, and so the pod template, unchanged when the tenant scales: scaling adds or removes pods
+ * without restarting the others.
+ */
+export function clusterPeerNames(tenant: ChatTenant, settings: OperatorSettings): string[] {
+  return Array.from({ length: MAX_CLUSTER_SIZE }, (_, i) => `ejabberd@${erlangNodeHost(tenant, settings, i)}`);
+}
+
+export function kubernetesEjabberdRuntime(tenant: ChatTenant, settings: OperatorSettings, material: TenantMaterial): EjabberdRuntime {
+  const ns = tenantNamespace(tenant.metadata.name);
+  const dbService = tenant.spec.database.provider === 'cloudnative-pg' ? names.database.cnpgReadWriteService : names.database.service;
+  return {
+    flavour: 'official-image',
+    bindAddress: '::',
+    ports: { c2sStartTls: ports.xmppClientStartTls, c2sDirectTls: ports.xmppClientDirectTls, https: ports.https, s2s: ports.xmppServer },
+    tls: { certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key` },
+    sql: {
+      server: `${dbService}.${ns}.svc.${settings.clusterDomain}`,
+      port: ports.postgres,
+      database: names.database.appDatabase,
+      username: names.database.appUser,
+      password: material.databaseAppPassword,
+      caFile: `${DB_CA_DIR}/ca.crt`,
+    },
+    distribution: { port: ports.erlangDistribution },
+    clusterPeers: clusterPeerNames(tenant, settings),
+    paths: POD_PATHS,
+  };
+}
