@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname, homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import { API_GROUP_VERSION, KIND, OperatorSettings, type ChatTenantStatus } from '../api/index.js';
+import { defaultControlPlaneCacheDir } from '../controlplane/index.js';
+import { Operator } from '../controller/operator.js';
+import { evaluateSafeguards } from '../controller/safeguards-evaluator.js';
+import { sampleTenant } from '../devenv/sample-tenant.js';
+import { startEmbeddedEnvironment, type EmbeddedEnvironment } from '../devenv/environment.js';
+import { KubeClient } from '../kube/client.js';
+import { KubeObjects } from '../kube/objects.js';
+import { createLogger } from '../log.js';
+import type { Io } from './commands.js';
+
+// `run`: the operator. Where the cluster is comes from, in order: --kubeconfig, $KUBECONFIG, the
+// in-cluster service account, ~/.kube/config; with none of those (or --embedded) it starts a local
+// control plane, installs the CRD and applies a sample tenant, so a person can watch it work.
+
+export const RUN_SUMMARY = 'run [--kubeconfig F] [--settings F] [--embedded] [--metrics-port N]   run the operator';
+
+interface ClusterChoice {
+  kubeConfig: KubeConfig;
+  source: string;
+}
+
+function chooseCluster(flag: string | undefined, env: NodeJS.ProcessEnv): ClusterChoice | undefined {
+  const fromFile = (file: string, source: string): ClusterChoice => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(file);
+    return { kubeConfig: kc, source };
+  };
+  if (flag) return fromFile(flag, `--kubeconfig ${flag}`);
+  if (env['KUBECONFIG']) return fromFile(env['KUBECONFIG'].split(':')[0]!, `KUBECONFIG=${env['KUBECONFIG']}`);
+  if (env['KUBERNETES_SERVICE_HOST']) {
+    const kc = new KubeConfig();
+    kc.loadFromCluster();
+    return { kubeConfig: kc, source: 'in-cluster service account' };
+  }
+  const home = join(env['HOME'] ?? homedir(), '.kube', 'config');
+  if (existsSync(home)) return fromFile(home, home);
+  return undefined;
+}
+
+function loadSettings(file: string | undefined): OperatorSettings {
+  if (!file) return OperatorSettings.parse({});
+  const parsed = OperatorSettings.safeParse(yaml.load(readFileSync(file, 'utf8')) ?? {});
+  if (!parsed.success) throw new Error(`settings file ${file} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** Prints the sample tenant's phase as it changes, so the local run shows progress to a person. */
+function followTenant(objects: KubeObjects, name: string, io: Io): () => void {
+  let last = '';
+  const timer = setInterval(() => {
+    void objects.get<{ status?: ChatTenantStatus }>({ apiVersion: API_GROUP_VERSION, kind: KIND, name }).then((t) => {
+      const ready = t?.status?.conditions?.find((c) => c.type === 'Ready');
+      const line = `tenant ${name}: phase=${t?.status?.phase ?? 'Pending'} Ready=${ready?.status ?? 'Unknown'} (${ready?.reason ?? '-'}) messaging=${t?.status?.messaging?.readyReplicas ?? 0}/${t?.status?.messaging?.replicas ?? '?'} database=${t?.status?.database?.readyInstances ?? 0}/${t?.status?.database?.instances ?? '?'}`;
+      if (line !== last) io.err(`${line}\n`);
+      last = line;
+    }, () => {});
+  }, 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export async function runCommand(io: Io, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      kubeconfig: { type: 'string' },
+      settings: { type: 'string' },
+      embedded: { type: 'boolean', default: false },
+      'no-sample': { type: 'boolean', default: false },
+      'metrics-port': { type: 'string', default: '8080' },
+      'metrics-host': { type: 'string', default: '0.0.0.0' },
+      identity: { type: 'string' },
+      'lease-namespace': { type: 'string' },
+      'lease-duration': { type: 'string', default: '15' },
+      'log-level': { type: 'string', default: env['LOG_LEVEL'] ?? 'info' },
+    },
+  });
+  const log = createLogger({ level: values['log-level'] });
+  const settings = loadSettings(values.settings);
+  let embedded: EmbeddedEnvironment | undefined;
+  let cluster = values.embedded ? undefined : chooseCluster(values.kubeconfig, env);
+  if (!cluster) {
+    io.err('No cluster configured: starting a local control plane (etcd, kube-apiserver, controllers, kwok). The first run builds it from Go modules and takes a while.\n');
+    const cacheDir = env['CHAT_TENANT_OPERATOR_CACHE_DIR'] || defaultControlPlaneCacheDir(env);
+    embedded = await startEmbeddedEnvironment({ cacheDir, goEnv: env, settings, log: (line) => io.err(`[controlplane] ${line}\n`) });
+    cluster = { kubeConfig: embedded.kubeConfig, source: `embedded control plane (kubeconfig ${embedded.controlPlane.kubeconfigPath})` };
+  }
+  const identity = values.identity ?? env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
+  let stopping = false;
+  const operator = new Operator({
+    kubeConfig: cluster.kubeConfig,
+    settings,
+    log,
+    safeguards: evaluateSafeguards,
+    identity,
+    leaseNamespace: values['lease-namespace'] ?? env['POD_NAMESPACE'] ?? 'default',
+    leaseDurationSeconds: Number(values['lease-duration']),
+    renewDeadlineSeconds: Math.max(1, Math.floor(Number(values['lease-duration']) * 0.66)),
+    retryPeriodSeconds: Math.max(1, Math.floor(Number(values['lease-duration']) / 7)),
+    metricsHost: values['metrics-host'],
+    metricsPort: Number(values['metrics-port']),
+    // A replica that lost its lease stops: the Deployment restarts it as a standby.
+    onLostLeadership: () => {
+      if (!stopping) {
+        log.error('lost the leader lease; exiting');
+        process.exit(1);
+      }
+    },
+  });
+  log.info({ cluster: cluster.source, identity }, 'starting');
+  await operator.start();
+  let unfollow: () => void = () => {};
+  if (embedded && !values['no-sample']) {
+    const objects = new KubeObjects(new KubeClient(cluster.kubeConfig, 'chat-tenant-operator/devenv'));
+    const tenant = sampleTenant();
+    await objects.apply(tenant as never);
+    unfollow = followTenant(objects, tenant.metadata.name, io);
+    io.err(
+      `\nApplied the sample tenant "${tenant.metadata.name}". Watch it with:\n  export KUBECONFIG=${embedded.controlPlane.kubeconfigPath}\n  kubectl get chattenants -w\n  kubectl describe chattenant ${tenant.metadata.name}\nMetrics: http://127.0.0.1:${operator.metricsPort}/metrics   Stop with Ctrl-C.\n\n`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down: releasing the lease');
+      unfollow();
+      void operator
+        .stop()
+        .then(() => embedded?.stop())
+        .finally(resolve);
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  return 0;
+}
