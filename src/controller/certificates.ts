@@ -1,6 +1,6 @@
 // @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { createPublicKey, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { KeyPairPem, TenantCertificates } from '../render/types.js';
 
@@ -41,11 +41,16 @@ async function importKeyPem(pem: string): Promise<CryptoKey> {
   return webcrypto.subtle.importKey('pkcs8', der, { name: ALGORITHM.name, namedCurve: ALGORITHM.namedCurve }, true, ['sign']);
 }
 
+/** Subject of a tenant's CA: it names the tenant, so a CA copied from another tenant is noticed. */
+export function tenantCaSubject(tenantName: string): string {
+  return `CN=${tenantName} tenant CA, O=chat-tenant-operator`;
+}
+
 export async function issueTenantCa(tenantName: string, now: Date, validityDays = CA_VALIDITY_DAYS): Promise<KeyPairPem> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
-    name: `CN=${tenantName} tenant CA,O=chat-tenant-operator`,
+    name: tenantCaSubject(tenantName),
     notBefore: new Date(now.getTime() - 5 * 60 * 1000),
     notAfter: new Date(now.getTime() + validityDays * DAY_MS),
     signingAlgorithm: ALGORITHM,
@@ -108,6 +113,17 @@ export async function isSignedBy(leafPem: string, caPem: string): Promise<boolea
   return leaf.verify({ publicKey: ca.publicKey, signatureOnly: true });
 }
 
+/** True when the private key belongs to the certificate (a Secret edited by hand may pair them wrong). */
+export function keyMatchesCertificate(pair: KeyPairPem): boolean {
+  try {
+    const fromKey = createPublicKey(pair.keyPem).export({ type: 'spki', format: 'der' });
+    const fromCert = Buffer.from(new x509.X509Certificate(pair.certPem).publicKey.rawData);
+    return fromKey.equals(fromCert);
+  } catch {
+    return false;
+  }
+}
+
 /** Why a certificate must be (re)issued, or undefined when it can stay. */
 export async function renewalReason(pair: KeyPairPem | undefined, ca: KeyPairPem, request: LeafRequest, now: Date, renewBeforeDays: number): Promise<string | undefined> {
   if (!pair) return 'missing';
@@ -117,6 +133,7 @@ export async function renewalReason(pair: KeyPairPem | undefined, ca: KeyPairPem
   } catch {
     return 'unreadable';
   }
+  if (!keyMatchesCertificate(pair)) return 'key does not match';
   if (facts.notAfter.getTime() - now.getTime() < renewBeforeDays * DAY_MS) return 'expiring';
   if (!(await isSignedBy(pair.certPem, ca.certPem))) return 'issued by another CA';
   const want = [...request.dnsNames].sort().join(',');
@@ -143,7 +160,8 @@ export async function planCertificates(
 ): Promise<CertificatePlan> {
   const issued: CertificatePlan['issued'] = [];
   let ca = existing.ca;
-  const caReason = !ca ? 'missing' : inspectCertificateSafe(ca.certPem, now, renewBeforeDays * 4);
+  // The CA is renewed well ahead of its leaves (four times their margin), so leaves never outlive it.
+  const caReason = !ca ? 'missing' : caRenewalReason(tenantName, ca, now, renewBeforeDays * 4);
   if (caReason) {
     ca = await issueTenantCa(tenantName, now);
     issued.push({ name: 'ca', reason: caReason });
@@ -159,11 +177,14 @@ export async function planCertificates(
   return { certificates: out as TenantCertificates, issued };
 }
 
-function inspectCertificateSafe(pem: string, now: Date, renewBeforeDays: number): string | undefined {
+function caRenewalReason(tenantName: string, ca: KeyPairPem, now: Date, renewBeforeDays: number): string | undefined {
+  let facts: CertificateFacts;
   try {
-    const facts = inspectCertificate(pem);
-    return facts.notAfter.getTime() - now.getTime() < renewBeforeDays * DAY_MS ? 'expiring' : undefined;
+    facts = inspectCertificate(ca.certPem);
   } catch {
     return 'unreadable';
   }
+  if (facts.subject !== tenantCaSubject(tenantName)) return 'not this tenant\'s CA';
+  if (!keyMatchesCertificate(ca)) return 'key does not match';
+  return facts.notAfter.getTime() - now.getTime() < renewBeforeDays * DAY_MS ? 'expiring' : undefined;
 }
