@@ -69,7 +69,8 @@ export const CLUSTER_DNS_POD_LABELS = { 'k8s-app': 'kube-dns' } as const;
 const ANYWHERE = ['0.0.0.0/0', '::/0'];
 
 export const CLIENT_PORTS = [ports.xmppClientStartTls, ports.xmppClientDirectTls, ports.https] as const;
-const ERLANG_PORTS = [ports.epmd, ports.erlangDistribution] as const;
+// Nodes run Erlang distribution without epmd (ERL_DIST_PORT, see ejabberd/ctl-config.ts): every node
+// listens on the one pinned port and dials its peers there, so epmd's 4369 stays closed.
 
 const tcp = (...numbers: readonly number[]): NetworkPolicyPort[] => numbers.map((port) => ({ protocol: 'TCP', port }));
 const selectRole = (role: Role): LabelSelector => ({ matchLabels: { ...ROLE_SELECTORS[role] } });
@@ -123,12 +124,12 @@ export function renderNetworkPolicies(tenant: ChatTenant, settings: OperatorSett
         },
       ],
     }),
-    ingressPolicy(tenant, names.network.messagingPeers, 'messaging', [{ from: [podsOf('messaging')], ports: tcp(...ERLANG_PORTS) }]),
+    ingressPolicy(tenant, names.network.messagingPeers, 'messaging', [{ from: [podsOf('messaging')], ports: tcp(ports.erlangDistribution) }]),
     // The archive purge job is an ejabberdctl client: it dials a node's distribution port, nothing else.
     ingressPolicy(tenant, names.network.messagingFromArchivePurge, 'messaging', [{ from: [podsOf('archivePurge')], ports: tcp(ports.erlangDistribution) }]),
     egressPolicy(tenant, names.network.archivePurgeEgress, 'archivePurge', [{ to: [podsOf('messaging')], ports: tcp(ports.erlangDistribution) }]),
     egressPolicy(tenant, names.network.messagingEgress, 'messaging', [
-      { to: [podsOf('messaging')], ports: tcp(...ERLANG_PORTS) },
+      { to: [podsOf('messaging')], ports: tcp(ports.erlangDistribution) },
       { to: [podsOf('database')], ports: tcp(ports.postgres) },
       ...(federation ? [{ to: ANYWHERE.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(ports.xmppServer) }] : []),
     ]),

@@ -42,7 +42,7 @@ async function tenantPaths(world: World, cidrs: NamedCidr[]): Promise<string[]> 
 }
 
 const CLIENT = ['TCP/5222', 'TCP/5223', 'TCP/5443'];
-const ERLANG = ['TCP/4369', 'TCP/9100'];
+const ERLANG = ['TCP/9100'];
 const DNS = ['UDP/53', 'TCP/53'];
 const expand = (rows: Array<[string, string, string[]]>): string[] => rows.flatMap(([from, to, items]) => items.map((i) => `${from} -> ${to} : ${i}`)).sort();
 
@@ -102,6 +102,8 @@ describe('two tenants side by side: standalone with client CIDRs, CloudNativePG 
     ['alpha/messaging', 'alpha/messaging', ERLANG],
     ['alpha/messaging', 'alpha/database', ['TCP/5432']],
     ['alpha/backup', 'alpha/database', ['TCP/5432']],
+    ['alpha/archive-purge', 'alpha/messaging', ERLANG],
+    ['alpha/archive-purge', 'dns', DNS],
     ['alpha/messaging', 'dns', DNS],
     ['alpha/database', 'dns', DNS],
     ['alpha/backup', 'dns', DNS],
@@ -113,6 +115,8 @@ describe('two tenants side by side: standalone with client CIDRs, CloudNativePG 
     ['beta/messaging', 'beta/messaging', ERLANG],
     ['beta/messaging', 'beta/database', ['TCP/5432']],
     ['beta/backup', 'beta/database', ['TCP/5432']],
+    ['beta/archive-purge', 'beta/messaging', ERLANG],
+    ['beta/archive-purge', 'dns', DNS],
     ['beta/messaging', 'dns', DNS],
     ['beta/database', 'dns', DNS],
     ['beta/backup', 'dns', DNS],
@@ -154,6 +158,8 @@ describe('careless selectors and federation', () => {
     ['gamma/messaging', 'gamma/messaging', ERLANG],
     ['gamma/messaging', 'gamma/database', ['TCP/5432']],
     ['gamma/backup', 'gamma/database', ['TCP/5432']],
+    ['gamma/archive-purge', 'gamma/messaging', ERLANG],
+    ['gamma/archive-purge', 'dns', DNS],
     ['gamma/messaging', 'dns', DNS],
     ['gamma/database', 'dns', DNS],
     ['gamma/backup', 'dns', DNS],
@@ -162,6 +168,8 @@ describe('careless selectors and federation', () => {
     ['delta/messaging', 'delta/messaging', ERLANG],
     ['delta/messaging', 'delta/database', ['TCP/5432']],
     ['delta/backup', 'delta/database', ['TCP/5432']],
+    ['delta/archive-purge', 'delta/messaging', ERLANG],
+    ['delta/archive-purge', 'dns', DNS],
     ['delta/messaging', 'dns', DNS],
     ['delta/database', 'dns', DNS],
     ['delta/backup', 'dns', DNS],

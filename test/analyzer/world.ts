@@ -47,7 +47,7 @@ export interface World {
   settings: OperatorSettings;
 }
 
-const ROLE_OF_WORKLOAD: Record<string, string> = { ejabberd: 'messaging', postgres: 'database', 'postgres-backup': 'backup' };
+const ROLE_OF_WORKLOAD: Record<string, string> = { ejabberd: 'messaging', postgres: 'database', 'postgres-backup': 'backup', 'ejabberd-archive-purge': 'archive-purge' };
 
 function roleOf(tenant: string, workload: string): string {
   const role = ROLE_OF_WORKLOAD[workload];

@@ -118,10 +118,15 @@ describe('the flows', () => {
     ]);
   });
 
-  it('ejabberd nodes reach each other on epmd and the pinned distribution port, the same port the StatefulSet pins', () => {
+  it('ejabberd nodes, and the archive purge client, reach nodes on the pinned distribution port only (no epmd)', () => {
     const tenant = tenantFixture();
     const policies = renderNetworkPolicies(tenant, settings);
-    expect(portsOf(byName(policies, names.network.messagingPeers).spec.ingress)).toEqual(['TCP/4369', `TCP/${ports.erlangDistribution}`]);
+    const peers = byName(policies, names.network.messagingPeers);
+    expect(portsOf(peers.spec.ingress)).toEqual([`TCP/${ports.erlangDistribution}`]);
+    expect(peers.spec.ingress![0]!.from).toEqual([{ podSelector: { matchLabels: ROLE_SELECTORS.messaging } }]);
+    expect(portsOf(byName(policies, names.network.messagingFromArchivePurge).spec.ingress)).toEqual([`TCP/${ports.erlangDistribution}`]);
+    expect(byName(policies, names.network.archivePurgeEgress).spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: ROLE_SELECTORS.messaging } }], ports: [{ protocol: 'TCP', port: ports.erlangDistribution }] }]);
+    expect(JSON.stringify(policies)).not.toContain(`"port":${ports.epmd}`);
     const sts = renderTenant({ tenant, material: placeholderMaterial(tenant), settings, capabilities }).find((o) => o.kind === 'StatefulSet' && o.metadata.name === names.messaging.statefulSet)!;
     const env = (sts['spec'] as any).template.spec.containers[0].env as Array<{ name: string; value?: string }>;
     expect(env.find((e) => e.name === 'ERL_DIST_PORT')?.value).toBe(String(ports.erlangDistribution));
