@@ -1,3 +1,4 @@
+import yaml from 'js-yaml';
 import { backupStorageClass, SAFEGUARD_NAMES, type ChatTenant, type OperatorSettings, type Safeguard, type SafeguardName } from '../api/index.js';
 import { names, renderNetworkPolicies } from '../render/index.js';
 import { longestGapMinutes } from './cron-period.js';
@@ -92,6 +93,23 @@ export interface ObservedFacts {
   idleSessionTimeoutMinutes?: number;
   certificates: { messaging?: CertificateObservation; database?: CertificateObservation };
   lastBackup?: BackupObservation;
+}
+
+/**
+ * The idle session timeout an ejabberd.yml enforces, in minutes (mod_idle_logoff's timeout is in
+ * seconds), or undefined when it enforces none. The controller reads it from the configuration the
+ * pods mount, so AutomaticLogoff is judged on what runs, not on what the spec asks for.
+ */
+export function idleSessionTimeoutMinutesOf(ejabberdYaml: string): number | undefined {
+  let config: unknown;
+  try {
+    config = yaml.load(ejabberdYaml);
+  } catch {
+    return undefined;
+  }
+  const modules = (config as { modules?: Record<string, unknown> } | undefined)?.modules;
+  const timeout = (modules?.['mod_idle_logoff'] as { timeout?: unknown } | undefined)?.timeout;
+  return typeof timeout === 'number' && timeout > 0 ? Math.ceil(timeout / 60) : undefined;
 }
 
 // ---- The verdicts -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, SAFEGUARD_NAMES, type ChatTenant, type Safeguard, type SafeguardName } from '../../src/api/index.js';
-import { computeSafeguards, storageClassEncryption, tenantStorageClasses, type ObservedFacts, type StorageClassObject } from '../../src/controller/safeguards.js';
-import { names, renderNetworkPolicies } from '../../src/render/index.js';
+import { computeSafeguards, idleSessionTimeoutMinutesOf, storageClassEncryption, tenantStorageClasses, type ObservedFacts, type StorageClassObject } from '../../src/controller/safeguards.js';
+import { names, placeholderMaterial, renderNetworkPolicies, renderTenant } from '../../src/render/index.js';
 import { minimalSpec, tenantFixture } from '../support/tenants.js';
 
 const ANNOTATION = 'chat.tenant-operator.dev/encrypted';
@@ -37,6 +37,26 @@ describe('tenantStorageClasses', () => {
     expect(tenantStorageClasses(separate).map((c) => c.name)).toEqual(['encrypted-ssd', 'archive']);
     const s3 = tenantFixture('clinic', minimalSpec({ backup: { target: { s3: { endpoint: 'https://s3.local', bucket: 'b-1', credentialsSecret: 's', egressCIDR: '10.0.0.0/24' } } } }));
     expect(tenantStorageClasses(s3).map((c) => c.name)).toEqual(['encrypted-ssd']);
+  });
+});
+
+describe('idleSessionTimeoutMinutesOf', () => {
+  it('reads the timeout from the ejabberd.yml the operator renders', () => {
+    const t = tenantFixture('clinic', minimalSpec({ messaging: { idleSessionTimeoutMinutes: 20 } }));
+    const config = renderTenant({ tenant: t, material: placeholderMaterial(t), settings, capabilities: { cloudNativePG: true, certManager: true, prometheusOperator: false } }).find(
+      (o) => o.kind === 'Secret' && o.metadata.name === names.messaging.configMap,
+    )!;
+    const yamlText = Buffer.from((config['data'] as Record<string, string>)['ejabberd.yml']!, 'base64').toString('utf8');
+    expect(idleSessionTimeoutMinutesOf(yamlText)).toBe(20);
+  });
+
+  it.each([
+    ['no module', 'modules:\n  mod_ping: {}\n', undefined],
+    ['seconds round up to minutes', 'modules:\n  mod_idle_logoff:\n    timeout: 601\n', 11],
+    ['zero is no timeout', 'modules:\n  mod_idle_logoff:\n    timeout: 0\n', undefined],
+    ['not YAML', '{{{', undefined],
+  ])('%s', (_name, text, expected) => {
+    expect(idleSessionTimeoutMinutesOf(text)).toBe(expected);
   });
 });
 
