@@ -231,7 +231,12 @@ export type TlsSpec = z.infer<typeof TlsSpec>;
 const LabelSelector = doc(
   z
     .object({
-      matchLabels: doc(z.record(z.string().max(317), z.string().max(63)), 'Labels the namespace must carry.'),
+      // An empty selector would select every namespace, other tenants' included.
+      matchLabels: doc(
+        z.record(z.string().max(317), z.string().max(63)).refine((labels) => Object.keys(labels).length > 0, { message: 'must name at least one label: an empty selector matches every namespace' }),
+        'Labels the namespace must carry; at least one.',
+        [{ rule: 'size(self) > 0', message: 'must name at least one label: an empty selector matches every namespace' }],
+      ),
     })
     .strict(),
   'A namespace label selector.',

@@ -147,7 +147,10 @@ describe('the flows', () => {
   });
 
   it('a client namespace selector without labels is dropped, never widened to every namespace', () => {
-    const policies = renderNetworkPolicies(tenantFixture('clinic', minimalSpec({ network: { clientNamespaces: [{ matchLabels: {} }] } })), settings);
+    // Validation rejects such a selector; the renderer does not rely on it.
+    const valid = tenantFixture();
+    const careless = { ...valid, spec: { ...valid.spec, network: { ...valid.spec.network, clientNamespaces: [{ matchLabels: {} }] } } };
+    const policies = renderNetworkPolicies(careless, settings);
     expect(policies.map((p) => p.metadata.name)).not.toContain(names.network.messagingClients);
   });
 
