@@ -1,6 +1,7 @@
 import { crdCommand, renderCommand, validateCommand, type Io } from './commands.js';
 import { RUN_SUMMARY, runCommand } from './run.js';
 import { backupCommand, listBackupsCommand, restoreCommand, verifyCommand } from './backup.js';
+import { REPORT_SUMMARY, reportCommand } from './report.js';
 
 // Every command of the CLI, one entry each. A command parses its own options (node:util parseArgs)
 // from the arguments after its name and returns an exit code; only the CLI reads argv and env.
@@ -53,6 +54,7 @@ export const commands: Record<string, Command> = {
     summary: 'verify [--backup ID|latest]   restore a backup into a scratch database, compare row counts with its manifest, drop it',
     run: verifyCommand,
   },
+  report: { summary: REPORT_SUMMARY, run: reportCommand },
   'list-backups': {
     summary: 'list-backups         list finished backups in the configured target, newest first',
     run: listBackupsCommand,

@@ -1,0 +1,3 @@
+export * from './evidence.js';
+export * from './configuration.js';
+export * from './backups.js';
