@@ -79,6 +79,7 @@ export async function runCommand(io: Io, args: string[], env: NodeJS.ProcessEnv)
       'metrics-host': { type: 'string', default: '0.0.0.0' },
       identity: { type: 'string' },
       'lease-namespace': { type: 'string' },
+      'lease-name': { type: 'string', default: 'chat-tenant-operator-leader' },
       'lease-duration': { type: 'string', default: '15' },
       'log-level': { type: 'string', default: env['LOG_LEVEL'] ?? 'info' },
     },
@@ -102,6 +103,7 @@ export async function runCommand(io: Io, args: string[], env: NodeJS.ProcessEnv)
     safeguards: evaluateSafeguards,
     identity,
     leaseNamespace: values['lease-namespace'] ?? env['POD_NAMESPACE'] ?? 'default',
+    leaseName: values['lease-name'],
     leaseDurationSeconds: Number(values['lease-duration']),
     renewDeadlineSeconds: Math.max(1, Math.floor(Number(values['lease-duration']) * 0.66)),
     retryPeriodSeconds: Math.max(1, Math.floor(Number(values['lease-duration']) / 7)),
@@ -136,7 +138,12 @@ export async function runCommand(io: Io, args: string[], env: NodeJS.ProcessEnv)
       void operator
         .stop()
         .then(() => embedded?.stop())
-        .finally(resolve);
+        .finally(() => {
+          resolve();
+          // Everything is stopped and the lease released; a connection still draining must not
+          // hold the process past the pod's grace period.
+          setTimeout(() => process.exit(0), 2000).unref();
+        });
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));

@@ -1,5 +1,5 @@
 import { API_GROUP_VERSION, FINALIZER, KIND, tenantNamespace, validateChatTenant, type ChatTenant, type ChatTenantObject, type ChatTenantStatus } from '../api/index.js';
-import { ANNOTATION_RETAIN, objectKey, renderTenant, type ClusterCapabilities, type KubeObject } from '../render/index.js';
+import { ANNOTATION_RETAIN, objectKey, placeholderMaterial, renderTenant, type ClusterCapabilities, type KubeObject } from '../render/index.js';
 import type { Json } from '../kube/client.js';
 import { isInvalid } from '../kube/errors.js';
 import { OPTIONAL_CRDS } from '../kube/resources.js';
@@ -28,12 +28,23 @@ export function tenantRef(raw: ChatTenantObject) {
   return { apiVersion: API_GROUP_VERSION, kind: KIND, name: raw.metadata.name, ...(raw.metadata.uid ? { uid: raw.metadata.uid } : {}) };
 }
 
-function decodeSecrets(ctx: ReconcileContext, namespace: string): ObservedSecrets {
+const decode = (secret: Json): Record<string, string> =>
+  Object.fromEntries(Object.entries((secret['data'] ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+
+/**
+ * The tenant's Secrets, decoded. A Secret the cache does not (yet) hold is read from the API server
+ * before anything is generated for it: the cache may lag behind this operator's own last write, and
+ * generating on a stale cache would overwrite a password or key that already exists.
+ */
+async function observeSecrets(ctx: ReconcileContext, namespace: string, wanted: readonly string[]): Promise<ObservedSecrets> {
   const out = new Map<string, Record<string, string>>();
-  const secrets = ctx.caches.owned.get('Secret')?.list((s) => (s['metadata'] as Json)['namespace'] === namespace) ?? [];
-  for (const s of secrets) {
-    const data = (s['data'] ?? {}) as Record<string, string>;
-    out.set((s['metadata'] as Json)['name'] as string, Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+  for (const s of ctx.caches.owned.get('Secret')?.list((o) => (o['metadata'] as Json)['namespace'] === namespace) ?? []) {
+    out.set((s['metadata'] as Json)['name'] as string, decode(s));
+  }
+  for (const name of wanted) {
+    if (out.has(name) || !ctx.caches.namespace(namespace)) continue;
+    const live = await ctx.objects.get<Json>({ apiVersion: 'v1', kind: 'Secret', name, namespace });
+    if (live) out.set(name, decode(live));
   }
   return out;
 }
@@ -105,7 +116,11 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   await ensureFinalizer(ctx, raw);
 
   const capabilities = capabilitiesOf(ctx);
-  const resolved = await resolveMaterial(tenant, ctx.settings, decodeSecrets(ctx, namespace), now, ctx.random);
+  const secretNames = renderTenant({ tenant, material: placeholderMaterial(tenant), settings: ctx.settings, capabilities })
+    .filter((o) => o.kind === 'Secret')
+    .map((o) => o.metadata.name);
+  const observedSecrets = await observeSecrets(ctx, namespace, secretNames);
+  const resolved = await resolveMaterial(tenant, ctx.settings, observedSecrets, now, ctx.random);
   const desired = installable(renderTenant({ tenant, material: resolved.material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
 
   let writes = 0;
@@ -113,7 +128,10 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
     const live = ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace);
     if (!needsApply(object, live)) continue;
     try {
-      await ctx.objects.apply(object);
+      // A Secret that does not exist yet is created, not applied: if another writer created it in
+      // the meantime, the create fails (409) and the next reconcile reads its values instead.
+      if (object.kind === 'Secret' && !live && !observedSecrets.has(object.metadata.name)) await ctx.objects.create(object);
+      else await ctx.objects.apply(object);
       writes++;
     } catch (error) {
       if (isInvalid(error)) {

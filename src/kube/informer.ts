@@ -154,7 +154,8 @@ export class Informer {
           error: error instanceof Error ? error.message : String(error),
         });
         if (!gone) {
-          await new Promise((r) => setTimeout(r, backoffMs));
+          // unref: a backoff must not keep a stopping process alive.
+          await new Promise((r) => setTimeout(r, backoffMs).unref());
           backoffMs = Math.min(backoffMs * 2, 10_000);
         }
       }

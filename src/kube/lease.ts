@@ -57,13 +57,20 @@ export class LeaderElector {
     if (this.timer) clearTimeout(this.timer);
     if (!this.leading) return;
     this.leading = false;
-    try {
-      const lease = await this.read();
-      if (lease && (lease['spec'] as LeaseSpec).holderIdentity === this.options.identity) {
+    // A renewal still in flight can make the first attempt conflict (409): read again and retry.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const lease = await this.read();
+        if (!lease || (lease['spec'] as LeaseSpec).holderIdentity !== this.options.identity) return;
         await this.objects.replace({ ...(lease as unknown as KubeObjectLike), spec: { ...(lease['spec'] as LeaseSpec), holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date()) } });
+        this.log('released the leader lease', { lease: this.options.name });
+        return;
+      } catch (e) {
+        if (!isConflict(e)) {
+          this.log('failed to release the leader lease', { error: String(e) });
+          return;
+        }
       }
-    } catch (e) {
-      this.log('failed to release the leader lease', { error: String(e) });
     }
   }
 

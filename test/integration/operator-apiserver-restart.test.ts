@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { API_GROUP_VERSION, KIND } from '../../src/api/index.js';
+import { defaultControlPlaneCacheDir, ensureControlPlaneBinaries, startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
+import { installCrd } from '../../src/devenv/environment.js';
+import { LocalVolumeProvisioner, localStorageClass } from '../../src/devenv/local-volumes.js';
+import { KubeClient } from '../../src/kube/client.js';
+import { KubeObjects } from '../../src/kube/objects.js';
+import { defaultSettings } from '../../src/api/index.js';
+import { names } from '../../src/render/index.js';
+import { tenantSpec, waitFor } from './support/operator.js';
+import { startOperatorProcess, type OperatorProcess } from './support/operator-process.js';
+
+// A control plane of its own: this test stops and restarts the API server under a running operator,
+// which the shared one must not see.
+
+let cp: ControlPlane;
+let op: OperatorProcess | undefined;
+let provisioner: LocalVolumeProvisioner;
+let objects: KubeObjects;
+
+beforeAll(async () => {
+  const binaries = await ensureControlPlaneBinaries({ cacheDir: process.env['CHAT_TENANT_OPERATOR_CACHE_DIR'] || defaultControlPlaneCacheDir(process.env), goEnv: process.env });
+  cp = await startControlPlane({ binaries });
+  const client = new KubeClient(cp.kubeConfig(), 'test');
+  objects = new KubeObjects(client);
+  await installCrd(objects);
+  await objects.apply(localStorageClass(defaultSettings().encryptedStorageClassAnnotation) as never);
+  provisioner = new LocalVolumeProvisioner(client);
+  provisioner.start();
+});
+
+afterAll(async () => {
+  await op?.kill();
+  provisioner?.stop();
+  await cp?.stop();
+});
+
+const ready = async (name: string) => {
+  const t = await objects.get<any>({ apiVersion: API_GROUP_VERSION, kind: KIND, name });
+  return t?.status?.conditions?.find((c: any) => c.type === 'Ready')?.status === 'True';
+};
+
+it('recovers after the API server restarts and keeps reconciling', async () => {
+  // The default lease (15s, renew deadline 10s) outlasts the restart, as it would in a cluster; a
+  // replica that cannot renew in time exits by design, and that is tested elsewhere.
+  op = startOperatorProcess('restart-a', 'restart-lease', ['--lease-duration', '15'], cp.kubeconfigPath);
+  await objects.create({ apiVersion: API_GROUP_VERSION, kind: KIND, metadata: { name: 'before-restart' }, spec: tenantSpec() } as never);
+  await waitFor('first tenant Ready', () => ready('before-restart'), 120_000);
+  await cp.restartApiServer();
+  // A change and a new tenant after the restart prove the watches came back.
+  await waitFor('API server answers', async () => !!(await objects.get({ apiVersion: API_GROUP_VERSION, kind: KIND, name: 'before-restart' })), 60_000);
+  await objects.mergePatch({ apiVersion: API_GROUP_VERSION, kind: KIND, name: 'before-restart' }, { spec: { backup: { schedule: '45 3 * * *' } } });
+  await objects.create({ apiVersion: API_GROUP_VERSION, kind: KIND, metadata: { name: 'after-restart' }, spec: tenantSpec() } as never);
+  await waitFor('change applied after restart', async () => {
+    const cron = await objects.get<any>({ apiVersion: 'batch/v1', kind: 'CronJob', name: names.backup.cronJob, namespace: 'before-restart' });
+    return cron?.spec?.schedule === '45 3 * * *';
+  }, 90_000);
+  await waitFor('tenant created after restart Ready', () => ready('after-restart'), 120_000);
+  expect(op.child.exitCode).toBeNull();
+  expect(op.output()).toMatch(/list\/watch failed; restarting|watch expired/);
+});
