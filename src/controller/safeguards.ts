@@ -1,6 +1,7 @@
 import yaml from 'js-yaml';
 import { backupStorageClass, SAFEGUARD_NAMES, type ChatTenant, type OperatorSettings, type Safeguard, type SafeguardName } from '../api/index.js';
 import { names, renderNetworkPolicies } from '../render/index.js';
+import { inspectCertificate } from './certificates.js';
 import { longestGapMinutes } from './cron-period.js';
 
 // Which HIPAA technical safeguards (45 CFR 164.312) hold for a tenant right now, computed from the
@@ -58,6 +59,21 @@ export interface CertificateObservation {
   notAfter: string;
   /** The certificate covers every name it must (messagingDnsNames / databaseDnsNames). */
   coversNames: boolean;
+}
+
+/**
+ * The observation of a serving certificate from its PEM (the tls.crt the pods mount) and the names it
+ * must cover (messagingDnsNames / databaseDnsNames); undefined when the PEM cannot be read.
+ */
+export function observeCertificate(certPem: string | undefined, requiredNames: readonly string[]): CertificateObservation | undefined {
+  if (!certPem) return undefined;
+  try {
+    const facts = inspectCertificate(certPem);
+    const covered = new Set(facts.dnsNames);
+    return { notAfter: facts.notAfter.toISOString(), coversNames: requiredNames.every((n) => covered.has(n)) };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface BackupObservation {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, SAFEGUARD_NAMES, type ChatTenant, type Safeguard, type SafeguardName } from '../../src/api/index.js';
-import { computeSafeguards, idleSessionTimeoutMinutesOf, storageClassEncryption, tenantStorageClasses, type ObservedFacts, type StorageClassObject } from '../../src/controller/safeguards.js';
+import { computeSafeguards, idleSessionTimeoutMinutesOf, observeCertificate, storageClassEncryption, tenantStorageClasses, type ObservedFacts, type StorageClassObject } from '../../src/controller/safeguards.js';
+import { issueLeaf, issueTenantCa } from '../../src/controller/certificates.js';
 import { names, placeholderMaterial, renderNetworkPolicies, renderTenant } from '../../src/render/index.js';
 import { minimalSpec, tenantFixture } from '../support/tenants.js';
 
@@ -57,6 +58,17 @@ describe('idleSessionTimeoutMinutesOf', () => {
     ['not YAML', '{{{', undefined],
   ])('%s', (_name, text, expected) => {
     expect(idleSessionTimeoutMinutesOf(text)).toBe(expected);
+  });
+});
+
+describe('observeCertificate', () => {
+  it('reads expiry and whether every required name is covered', async () => {
+    const ca = await issueTenantCa('clinic', new Date('2026-11-23T00:00:00Z'));
+    const leaf = await issueLeaf(ca, { commonName: 'chat.clinic.example', dnsNames: ['chat.clinic.example', 'upload.chat.clinic.example'], usage: 'server' }, new Date('2026-11-23T00:00:00Z'));
+    expect(observeCertificate(leaf.certPem, ['chat.clinic.example'])).toEqual({ notAfter: '2027-11-23T00:00:00.000Z', coversNames: true });
+    expect(observeCertificate(leaf.certPem, ['chat.clinic.example', 'chat.branch.example'])).toMatchObject({ coversNames: false });
+    expect(observeCertificate(undefined, [])).toBeUndefined();
+    expect(observeCertificate('garbage', [])).toBeUndefined();
   });
 });
 
