@@ -21,6 +21,12 @@ export const LEAF_VALIDITY_DAYS = 365;
 export interface LeafRequest {
   commonName: string;
   dnsNames: string[];
+  /**
+   * IP addresses for the SAN. ejabberd (processone/ejabberd#4180) checks PostgreSQL's certificate
+   * against the address it connected to, not the host name, so the database certificate must name
+   * the addresses ejabberd dials.
+   */
+  ipAddresses?: string[];
   usage: 'server' | 'client';
 }
 
@@ -75,7 +81,8 @@ export async function issueLeaf(ca: KeyPairPem, request: LeafRequest, now: Date,
     await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
-  if (request.dnsNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(request.dnsNames.map((value) => ({ type: 'dns' as const, value }))));
+  const altNames = [...request.dnsNames.map((value) => ({ type: 'dns' as const, value })), ...(request.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value }))];
+  if (altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(altNames));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject: `CN=${request.commonName}`,

@@ -75,9 +75,8 @@ function sqlOptions(runtime: EjabberdRuntime): Yaml {
     sql_database: sql.database,
     sql_username: sql.username,
     sql_password: sql.password,
-    // TLS to PostgreSQL, the server certificate chained to the tenant CA. ejabberd's PostgreSQL driver
-    // upgrades the socket without a host name, so the chain is verified but not the name: only this
-    // tenant's CA is trusted, which no other tenant's certificate chains to.
+    // TLS to PostgreSQL with the server certificate verified: it must chain to the tenant CA and name
+    // sql_server (Erlang's ssl checks the host name; the workload tests watch it refuse a mismatch).
     sql_ssl: true,
     sql_ssl_verify: true,
     sql_ssl_cafile: sql.caFile,
