@@ -7,7 +7,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { defaultSettings, type ChatTenant } from '../../src/api/index.js';
 import { toYamlDocuments } from '../../src/cli/output.js';
 import { minimalSpec, tenantFixture } from '../support/tenants.js';
-import { parseAnalyzerJson, rolePaths, splitPath, type NamedCidr } from './connectivity.js';
+import { connectionItems, ipNode, parseAnalyzerJson, rolePaths, splitPath, type NamedCidr } from './connectivity.js';
+import { evaluatePodConnections, probesFor, type Probe } from './evaluator.js';
 import { buildWorld, type World } from './world.js';
 import './provided-context.js';
 
@@ -231,5 +232,58 @@ describe('the proof can fail', () => {
     expect(paths).toContain('beta/messaging -> alpha/database : ALL');
     expect(paths).toContain('intruder -> alpha/database : ALL');
     expect(() => checkIsolation(paths)).toThrow();
+  });
+});
+
+/** The analyzer's pod-to-pod connections, expanded to the probes ("All Connections": every probe). */
+function analyzerPodConnections(stdout: string, probes: readonly Probe[]): Set<string> {
+  const out = new Set<string>();
+  const probeItems = probes.map((p) => `${p.protocol}/${p.port}`);
+  for (const c of parseAnalyzerJson(stdout)) {
+    if (ipNode(c.src) || ipNode(c.dst)) continue;
+    const strip = (n: string) => n.replace(/\[[^\]]*\]$/, '');
+    const items = connectionItems(c.conn);
+    for (const item of items.includes('ALL') ? probeItems : items.filter((i) => probeItems.includes(i))) out.add(`${strip(c.src)} -> ${strip(c.dst)} : ${item}`);
+  }
+  return out;
+}
+
+describe('second opinion: our own evaluator agrees with the analyzer on every pod-to-pod connection', () => {
+  const worlds: Array<[string, () => World]> = [
+    [
+      'standalone and CloudNativePG tenants',
+      () =>
+        buildWorld(
+          [
+            tenantFixture('alpha', minimalSpec({ xmppDomains: ['chat.alpha.example'], network: { clientCIDRs: ['203.0.113.0/24'], clientNamespaces: [{ matchLabels: { role: 'ingress' } }] } })),
+            tenantFixture('beta', minimalSpec({ xmppDomains: ['chat.beta.example'], database: { provider: 'cloudnative-pg', storage: { storageClassName: 'encrypted-ssd' } } })),
+          ],
+          defaultSettings({ kubernetesApiCIDRs: ['10.96.0.1/32'] }),
+        ),
+    ],
+    [
+      'careless selectors, federation and a neighbour with open egress',
+      () => {
+        const world = buildWorld([
+          tenantFixture('gamma', minimalSpec({ xmppDomains: ['chat.gamma.example'], network: { clientNamespaces: [{ matchLabels: { 'app.kubernetes.io/part-of': 'chat-tenant' } }], monitoringNamespace: 'delta' } })),
+          tenantFixture('delta', minimalSpec({ xmppDomains: ['chat.delta.example'], messaging: { federation: true } })),
+        ]);
+        world.objects.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-all-egress', namespace: 'delta' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {} }] }] } });
+        return world;
+      },
+    ],
+  ];
+
+  it.each(worlds)('%s', async (_name, make) => {
+    const world = make();
+    const probes = probesFor(world.objects);
+    const { stdout } = await analyze(world);
+    const fromAnalyzer = analyzerPodConnections(stdout, probes);
+    const fromEvaluator = evaluatePodConnections(world.objects, world.pods, probes);
+    expect(fromEvaluator.size).toBeGreaterThan(0);
+    expect({ onlyAnalyzer: [...fromAnalyzer].filter((c) => !fromEvaluator.has(c)).slice(0, 20), onlyEvaluator: [...fromEvaluator].filter((c) => !fromAnalyzer.has(c)).slice(0, 20) }).toEqual({
+      onlyAnalyzer: [],
+      onlyEvaluator: [],
+    });
   });
 });
