@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Three kinds of tests, as the design lays out:
 //  unit        pure code (schema, renderers, CRD generation, queue, drift); no processes
 //  integration a real control plane (etcd, kube-apiserver, controllers, kwok) started once per run
+//  analyzer    network policies proven with an independent analyzer (np-guard), no cluster
 //  workload    real ejabberd and PostgreSQL from Debian, driven by real clients
 export default defineConfig({
   test: {
@@ -25,6 +26,17 @@ export default defineConfig({
           hookTimeout: 180_000,
           // One control plane on two cores: files run one after another.
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'analyzer',
+          include: ['test/analyzer/**/*.test.ts'],
+          environment: 'node',
+          // Builds the np-guard NetworkPolicy analyzer from its Go module once (cached).
+          globalSetup: ['test/analyzer/global-setup.ts'],
+          hookTimeout: 1_200_000,
+          testTimeout: 60_000,
         },
       },
       {

@@ -7,7 +7,6 @@ import yaml from 'js-yaml';
 import { API_GROUP_VERSION, KIND, OperatorSettings, type ChatTenantStatus } from '../api/index.js';
 import { defaultControlPlaneCacheDir } from '../controlplane/index.js';
 import { Operator } from '../controller/operator.js';
-import { evaluateSafeguards } from '../controller/safeguards-evaluator.js';
 import { sampleTenant } from '../devenv/sample-tenant.js';
 import { startEmbeddedEnvironment, type EmbeddedEnvironment } from '../devenv/environment.js';
 import { KubeClient } from '../kube/client.js';
@@ -100,7 +99,6 @@ export async function runCommand(io: Io, args: string[], env: NodeJS.ProcessEnv)
     kubeConfig: cluster.kubeConfig,
     settings,
     log,
-    safeguards: evaluateSafeguards,
     identity,
     leaseNamespace: values['lease-namespace'] ?? env['POD_NAMESPACE'] ?? 'default',
     leaseName: values['lease-name'],

@@ -1,14 +1,10 @@
 import type { Logger } from 'pino';
-import type { OperatorSettings, Safeguard, ChatTenant } from '../api/index.js';
+import type { OperatorSettings } from '../api/index.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { KubeObjects } from '../kube/objects.js';
 import type { OperatorMetrics } from '../metrics/registry.js';
 import type { RandomSource } from './material.js';
 import type { Caches } from './caches.js';
-import type { TenantFacts } from './status.js';
-
-/** Computes status.safeguards from the tenant and the observed facts (src/controller/safeguards.ts). */
-export type SafeguardEvaluator = (tenant: ChatTenant, facts: TenantFacts, settings: OperatorSettings, now: Date) => Safeguard[];
 
 /** Everything a reconcile needs, passed in: no globals, so tests build it with real parts. */
 export interface ReconcileContext {
@@ -20,7 +16,6 @@ export interface ReconcileContext {
   log: Logger;
   clock: () => Date;
   random?: RandomSource;
-  safeguards: SafeguardEvaluator;
   /** Periodic resync of a healthy tenant (also catches certificate renewal). */
   resyncMs: number;
   /** Requeue of a tenant that is not Ready yet, in case no watch event arrives. */

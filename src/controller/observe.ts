@@ -6,14 +6,15 @@ import type { ConditionFacts, TenantFacts } from './status.js';
 // Turns what the caches hold into the facts each condition is computed from. Pure over its inputs:
 // the reconciler passes the cached objects in.
 
+/** Desired objects of the tenant, each with its live object (undefined when missing). */
+export type LiveWorld = Array<{ object: KubeObject; live: Json | undefined }>;
+
 export interface ObservedWorld {
   namespace: Json | undefined;
-  /** Desired objects of the tenant, and the live object of each (undefined when missing). */
-  desired: Array<{ object: KubeObject; live: Json | undefined }>;
+  desired: LiveWorld;
   messagingStatefulSet: Json | undefined;
   databaseWorkload: Json | undefined;
   cloudNativePGInstalled: boolean;
-  storageEncrypted: { encrypted: boolean; how: string };
   backupJobs: Json[];
   certificates: TenantCertificates | undefined;
   previousLastSuccessfulBackup: string | undefined;
@@ -74,12 +75,20 @@ export function messagingFacts(tenant: ChatTenant, sts: Json | undefined): Tenan
   return { ...no('ReplicasNotReady', `${ready}/${replicas} ejabberd nodes ready.`), replicas, readyReplicas: ready };
 }
 
-export function databaseFacts(tenant: ChatTenant, world: Pick<ObservedWorld, 'databaseWorkload' | 'cloudNativePGInstalled' | 'storageEncrypted'>): TenantFacts['database'] {
+/** Storage classes of the tenant that are not vouched encrypted, with the field that names each. */
+export interface UnencryptedStorage {
+  field: string;
+  name: string;
+  how: string;
+}
+
+export function databaseFacts(tenant: ChatTenant, world: Pick<ObservedWorld, 'databaseWorkload' | 'cloudNativePGInstalled'> & { unencrypted: UnencryptedStorage[] }): TenantFacts['database'] {
   const provider = tenant.spec.database.provider;
   const instances = databaseInstances(tenant.spec);
-  const base = { provider, instances, storageEncrypted: world.storageEncrypted.encrypted };
-  if (!world.storageEncrypted.encrypted) {
-    return { ...base, readyInstances: 0, ...no('StorageNotEncrypted', `Storage class "${tenant.spec.database.storage.storageClassName}" is not marked encrypted: ${world.storageEncrypted.how}. PHI may not be stored on it.`) };
+  const base = { provider, instances, storageEncrypted: world.unencrypted.length === 0 };
+  if (world.unencrypted.length > 0) {
+    const which = world.unencrypted.map((u) => `${u.field}: StorageClass "${u.name}" is not vouched encrypted (${u.how})`).join('; ');
+    return { ...base, readyInstances: 0, ...no('StorageNotEncrypted', `${which}. PHI may not be stored on it: list the class in the operator setting encryptedStorageClasses or annotate it as encrypted.`) };
   }
   if (provider === 'cloudnative-pg') {
     if (!world.cloudNativePGInstalled) {

@@ -8,7 +8,7 @@ import { KubeObjects } from '../kube/objects.js';
 import { createOperatorMetrics, type OperatorMetrics } from '../metrics/registry.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { Caches } from './caches.js';
-import type { ReconcileContext, SafeguardEvaluator } from './context.js';
+import type { ReconcileContext } from './context.js';
 import { WorkQueue } from './queue.js';
 import { reconcileTenant } from './reconciler.js';
 import { updatePhaseCounts } from './report.js';
@@ -21,7 +21,6 @@ export interface OperatorOptions {
   kubeConfig: KubeConfig;
   settings: OperatorSettings;
   log: Logger;
-  safeguards: SafeguardEvaluator;
   identity: string;
   leaseNamespace: string;
   leaseName?: string;
@@ -159,7 +158,6 @@ export class Operator {
       settings: o.settings,
       log: o.log,
       clock: o.clock ?? (() => new Date()),
-      safeguards: o.safeguards,
       resyncMs: o.resyncMs ?? 10 * 60_000,
       notReadyRequeueMs: o.notReadyRequeueMs ?? 30_000,
     };

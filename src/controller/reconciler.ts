@@ -1,5 +1,5 @@
 import { API_GROUP_VERSION, FINALIZER, KIND, tenantNamespace, validateChatTenant, type ChatTenant, type ChatTenantObject, type ChatTenantStatus } from '../api/index.js';
-import { ANNOTATION_RETAIN, objectKey, placeholderMaterial, renderTenant, type ClusterCapabilities, type KubeObject } from '../render/index.js';
+import { ANNOTATION_RETAIN, objectKey, placeholderMaterial, renderTenant, tlsSecretNames, type ClusterCapabilities, type KubeObject } from '../render/index.js';
 import type { Json } from '../kube/client.js';
 import { isInvalid } from '../kube/errors.js';
 import { OPTIONAL_CRDS } from '../kube/resources.js';
@@ -10,7 +10,9 @@ import { resolveMaterial, type ObservedSecrets } from './material.js';
 import { inspectCertificate } from './certificates.js';
 import { backupFacts, certificateFacts, databaseFacts, messagingFacts, namespaceFacts, networkFacts, workloadNames } from './observe.js';
 import { computeStatus, refusedStatus, sameStatus } from './status.js';
-import { storageEncryption, tenantRefusal } from './admission.js';
+import { adoptionRefusal, type ObservedNamespace } from './adoption.js';
+import { observedFacts } from './observe-safeguards.js';
+import { computeSafeguards, storageClassEncryption, tenantStorageClasses, type StorageClassObject } from './safeguards.js';
 import { recordTransitions, updateTenantMetrics } from './report.js';
 
 // One reconcile of one tenant, level-triggered: validate → observe → render → apply (only what
@@ -102,7 +104,7 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   }
   const tenant: ChatTenant = validation.tenant;
 
-  const refusal = tenantRefusal(ctx, tenant);
+  const refusal = adoptionRefusal(tenant, ctx.caches.namespace(namespace) as ObservedNamespace | undefined, ctx.caches.tenants.list() as unknown as ChatTenantObject[]);
   if (refusal) {
     const status = refusedStatus(refusal.reason, refusal.message, generation, raw.status, now, namespace);
     if (await writeStatus(ctx, raw, status)) {
@@ -124,14 +126,18 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   const desired = installable(renderTenant({ tenant, material: resolved.material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
 
   let writes = 0;
+  // The API server's answer to an apply is the freshest view of that object: status is judged on it,
+  // not on a cache that may not have seen the write yet.
+  const applied = new Map<string, Json>();
   for (const object of desired) {
     const live = ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace);
     if (!needsApply(object, live)) continue;
     try {
       // A Secret that does not exist yet is created, not applied: if another writer created it in
       // the meantime, the create fails (409) and the next reconcile reads its values instead.
-      if (object.kind === 'Secret' && !live && !observedSecrets.has(object.metadata.name)) await ctx.objects.create(object);
-      else await ctx.objects.apply(object);
+      const answer =
+        object.kind === 'Secret' && !live && !observedSecrets.has(object.metadata.name) ? await ctx.objects.create<Json>(object) : await ctx.objects.apply<Json>(object);
+      applied.set(objectKey(object), answer);
       writes++;
     } catch (error) {
       if (isInvalid(error)) {
@@ -148,8 +154,11 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
 
   const pruned = await prune(ctx, name, desired);
 
-  const world = desired.map((object) => ({ object, live: ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace) }));
-  const storage = storageEncryption(ctx, tenant);
+  const world = desired.map((object) => ({ object, live: applied.get(objectKey(object)) ?? ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace) }));
+  const unencrypted = tenantStorageClasses(tenant)
+    .map(({ name: className, field }) => ({ field, name: className, decision: storageClassEncryption(ctx.caches.storageClass(className) as StorageClassObject | undefined, ctx.settings) }))
+    .filter((c) => !c.decision.encrypted)
+    .map((c) => ({ field: c.field, name: c.name, how: c.decision.how }));
   const facts = {
     namespace: namespaceFacts(ctx.caches.namespace(namespace)),
     network: networkFacts(world),
@@ -160,7 +169,7 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
           ? ctx.caches.get('postgresql.cnpg.io/v1', 'Cluster', workloadNames.cluster, namespace)
           : ctx.caches.get('apps/v1', 'StatefulSet', workloadNames.database, namespace),
       cloudNativePGInstalled: capabilities.cloudNativePG,
-      storageEncrypted: storage,
+      unencrypted,
     }),
     messaging: messagingFacts(tenant, ctx.caches.get('apps/v1', 'StatefulSet', workloadNames.messaging, namespace)),
     backup: backupFacts(
@@ -170,12 +179,32 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
       raw.status?.backup?.lastSuccessfulTime,
     ),
   };
-  const status = computeStatus({ generation, namespace, facts, safeguards: ctx.safeguards(tenant, facts, ctx.settings, now), previous: raw.status, now });
+  const tlsSecrets = await liveTlsSecrets(ctx, tenant, world);
+  const safeguards = computeSafeguards(
+    tenant,
+    observedFacts({ tenant, settings: ctx.settings, world, facts, namespace: ctx.caches.namespace(namespace), storageClass: (n) => ctx.caches.storageClass(n), tlsSecrets, now }),
+    ctx.settings,
+  );
+  const status = computeStatus({ generation, namespace, facts, safeguards, previous: raw.status, now });
   const statusWritten = await writeStatus(ctx, raw, status);
   if (statusWritten) await recordTransitions(ctx, raw, status);
   updateTenantMetrics(ctx, name, status);
   if (writes + pruned > 0 || statusWritten) log.info({ applied: writes, pruned, phase: status.phase }, 'reconciled');
   return { requeueAfterMs: status.phase === 'Ready' ? ctx.resyncMs : ctx.notReadyRequeueMs };
+}
+
+/**
+ * The Secrets the pods mount for TLS. Operator-issued ones are in the world; Provided and cert-manager
+ * Secrets carry no operator label, so they are read from the API server.
+ */
+async function liveTlsSecrets(ctx: ReconcileContext, tenant: ChatTenant, world: Array<{ object: KubeObject; live: Json | undefined }>): Promise<Map<string, Json | undefined>> {
+  const out = new Map<string, Json | undefined>();
+  const { messaging, database } = tlsSecretNames(tenant);
+  for (const secretName of [messaging, database]) {
+    const fromWorld = world.find((d) => d.object.kind === 'Secret' && d.object.metadata.name === secretName)?.live;
+    out.set(secretName, fromWorld ?? (await ctx.objects.get<Json>({ apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: tenantNamespace(tenant.metadata.name) })));
+  }
+  return out;
 }
 
 /** Deletes what carries the tenant's label but is no longer desired; never data, keys or volumes. */

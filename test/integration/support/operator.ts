@@ -7,7 +7,6 @@ import { KubeObjects } from '../../../src/kube/objects.js';
 import { Operator } from '../../../src/controller/operator.js';
 import { createLogger } from '../../../src/log.js';
 import { LOCAL_STORAGE_CLASS, LocalVolumeProvisioner, localStorageClass } from '../../../src/devenv/local-volumes.js';
-import { evaluateSafeguards } from '../../../src/controller/safeguards-evaluator.js';
 import { sharedKubeConfig } from '../../harness/kube.js';
 
 // Test-side helpers around a real operator process-in-process on the shared control plane.
@@ -50,7 +49,6 @@ export async function startOperator(identity = 'test-operator', extra: Partial<C
     kubeConfig: kubeConfig(),
     settings: defaultSettings(),
     log: createLogger({ level: 'debug', destination }),
-    safeguards: evaluateSafeguards,
     identity,
     leaseNamespace: 'default',
     leaseDurationSeconds: 4,
