@@ -37,7 +37,8 @@ export class S3Store implements BackupStore {
       forcePathStyle: true,
       credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
       requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ keepAlive: true, minVersion: 'TLSv1.2', ...(config.caPem ? { ca: config.caPem } : {}) }) }),
-      // Checksums on every request where the store supports them (S3 and recent compatibles do).
+      // Only the checksums the S3 API requires: older S3-compatible stores reject the newer flexible
+      // checksum headers, and end-to-end integrity comes from the backup's own tags and manifest.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
