@@ -10,9 +10,11 @@ export const DEFAULT_IMAGES = {
   // 26.07: the release the ejabberd docs describe as current; see docs/messaging.md for what differs
   // from Debian's 23.01, against which the workload tests run.
   messaging: { registry: 'ghcr.io', repository: 'processone/ejabberd', tag: '26.07' },
-  // Official PostgreSQL image for the standalone provider.
+  // Official PostgreSQL image for the standalone provider (Debian based; user postgres is uid 999).
+  // Major 17 here means the backup runner needs pg_dump 17 or newer: the operator image must ship
+  // postgresql-client-17 (PGDG), Debian bookworm's own client is 15.
   postgresStandalone: { registry: 'docker.io', repository: 'library/postgres', tag: '17.6' },
-  // CloudNativePG operand image for the cloudnative-pg provider.
+  // CloudNativePG operand image for the cloudnative-pg provider (user postgres is uid 26); same major.
   postgresCloudNativePG: { registry: 'ghcr.io', repository: 'cloudnative-pg/postgresql', tag: '17.6' },
   // The operator's own image runs backups (`chat-tenant-operator backup`).
   operator: { registry: 'ghcr.io', repository: 'chat-tenant-operator/chat-tenant-operator', tag: '0.1.0' },

@@ -37,7 +37,11 @@ export function renderBackupPvc(tenant: ChatTenant): KubeObject[] {
   ];
 }
 
-function backupEnv(tenant: ChatTenant, settings: OperatorSettings): EnvVar[] {
+/**
+ * The runner's whole configuration, read by src/cli/backup.ts. The backup dumps as the messaging
+ * role (it owns every table); restore and verify swap in the superuser's Secret (docs/backup.md).
+ */
+export function backupEnv(tenant: ChatTenant, settings: OperatorSettings): EnvVar[] {
   const { backup } = tenant.spec;
   const env: EnvVar[] = [
     { name: 'TENANT', value: tenant.metadata.name },
@@ -89,7 +93,7 @@ export function renderBackupCronJob(tenant: ChatTenant, settings: OperatorSettin
     mounts.push({ name: 'backups', mountPath: BACKUP_MOUNT });
   }
   if (backup.target.s3?.caSecret) {
-    volumes.push({ name: 's3-ca', secret: { secretName: backup.target.s3.caSecret, defaultMode: 0o440 } });
+    volumes.push({ name: 's3-ca', secret: { secretName: backup.target.s3.caSecret, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
     mounts.push({ name: 's3-ca', mountPath: S3_CA_DIR, readOnly: true });
   }
   const selector = selectorLabels(tenant, BACKUP_APP);

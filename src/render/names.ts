@@ -29,6 +29,9 @@ export const names = {
     pdb: 'postgres',
     appUser: 'ejabberd',
     appDatabase: 'ejabberd',
+    /** The messaging server's schema step (src/render/postgres/schema.ts); the Job name gets a hash suffix. */
+    schemaJob: 'ejabberd-sql-schema',
+    schemaConfigMap: 'ejabberd-sql-schema',
   },
   backup: {
     cronJob: 'postgres-backup',

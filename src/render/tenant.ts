@@ -8,6 +8,7 @@ import { renderEjabberdConfigSecret, renderEjabberdPdb, renderEjabberdServices, 
 import { renderArchivePurgeCronJob } from './ejabberd/archive-purge.js';
 import { renderStandaloneConfigSecret, renderStandalonePostgres } from './postgres/standalone.js';
 import { renderCloudNativePGCluster } from './postgres/cnpg.js';
+import { renderSchemaStep } from './postgres/schema.js';
 import { renderBackupCronJob, renderBackupPvc } from './backup.js';
 
 /**
@@ -32,6 +33,7 @@ export function renderTenant(input: RenderInput): KubeObject[] {
   } else {
     objects.push(renderCloudNativePGCluster(tenant, settings));
   }
+  objects.push(...renderSchemaStep(tenant, settings));
   const ejabberdConfig = renderEjabberdConfigSecret(tenant, settings, material);
   objects.push(ejabberdConfig, ...renderEjabberdServices(tenant), renderEjabberdStatefulSet(tenant, settings, ejabberdConfig), ...renderEjabberdPdb(tenant), renderArchivePurgeCronJob(tenant, settings));
   objects.push(...renderBackupPvc(tenant), renderBackupCronJob(tenant, settings));

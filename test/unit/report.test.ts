@@ -145,8 +145,8 @@ describe('renderEvidenceReport', () => {
   it('reads the CloudNativePG cluster for the database evidence', () => {
     const t = tenantFixture('clinic', minimalSpec({ database: { provider: 'cloudnative-pg', storage: { storageClassName: 'encrypted-ssd' } } }));
     const config = tenantConfiguration(t, renderTenant({ tenant: t, material: markedMaterial(t), settings, capabilities }));
-    expect(config.postgres).toMatchObject({ provider: 'cloudnative-pg', dataChecksums: true, storageClass: 'encrypted-ssd', hba: ['hostssl all all all scram-sha-256', 'host all all all reject'] });
-    expect(config.postgres!.parameters['ssl_min_protocol_version']).toBe('TLSv1.2');
+    expect(config.postgres).toMatchObject({ provider: 'cloudnative-pg', dataChecksums: true, storageClass: 'encrypted-ssd', hba: ['hostnossl all all all reject', 'hostssl all all all scram-sha-256', 'host all all all reject'] });
+    expect(config.postgres!.parameters['ssl_min_protocol_version']).toBe('TLSv1.3');
   });
 });
 

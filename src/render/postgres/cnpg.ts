@@ -8,37 +8,63 @@ import { cloudNativePGHbaRules, securityParameters } from './config.js';
 import { POSTGRES_APP } from './standalone.js';
 
 // The cloudnative-pg provider: a CloudNativePG Cluster does replication, failover, PDBs and
-// anti-affinity. The operator only states what the tenant needs from it.
+// anti-affinity. The operator only states what the tenant needs from it. Checked against
+// CloudNativePG's own CRD schema (test/integration/cnpg-cluster.test.ts).
 
 export const CNPG_API_VERSION = 'postgresql.cnpg.io/v1';
+/** The CloudNativePG release whose CRD the Cluster is validated against. */
+export const CNPG_VERSION = 'v1.30.1';
+/** User of the postgres process in CloudNativePG operand images. */
+export const CNPG_POSTGRES_UID = 26;
 
 export function renderCloudNativePGCluster(tenant: ChatTenant, settings: OperatorSettings): KubeObject {
   const db = tenant.spec.database;
   const tls = tlsSecretNames(tenant);
+  const instances = databaseInstances(tenant.spec);
   return {
     apiVersion: CNPG_API_VERSION,
     kind: 'Cluster',
-    metadata: objectMeta(tenant, names.database.cluster, { component: 'database', appName: POSTGRES_APP }),
+    // retain: CloudNativePG owns the instance PVCs through this object, so under deletionPolicy
+    // Retain the Cluster itself must be kept (and detached), or garbage collection takes the data.
+    metadata: objectMeta(tenant, names.database.cluster, { component: 'database', appName: POSTGRES_APP, retain: true }),
     spec: {
-      instances: databaseInstances(tenant.spec),
+      instances,
       imageName: postgresImage(tenant.spec, settings),
       imagePullPolicy: db.image.pullPolicy,
       // Pods inherit the labels the network policies select on.
       inheritedMetadata: { labels: { ...componentLabels(tenant, 'database', POSTGRES_APP) } },
       storage: { storageClass: db.storage.storageClassName, size: db.storage.size },
-      bootstrap: { initdb: { database: names.database.appDatabase, owner: names.database.appUser, secret: { name: names.database.appSecret }, dataChecksums: true } },
+      bootstrap: {
+        initdb: {
+          database: names.database.appDatabase,
+          // The messaging server's role owns its database and nothing else: no superuser, no
+          // CREATEDB, no CREATEROLE (CloudNativePG creates the owner without them).
+          owner: names.database.appUser,
+          secret: { name: names.database.appSecret },
+          dataChecksums: true,
+        },
+      },
+      // The superuser logs in only over TLS + SCRAM like everyone else; restore and verify need a
+      // role that can create databases, and no workload mounts this Secret (docs/backup.md).
       superuserSecret: { name: names.database.superuserSecret },
-      enableSuperuserAccess: false,
+      enableSuperuserAccess: true,
+      // Server certificate from the tenant CA: serverTLSSecret needs tls.crt and tls.key,
+      // serverCASecret needs ca.crt; the tenant's database Secret holds all three. The client CA
+      // (for streaming_replica certificates) stays CloudNativePG's own: it needs the CA key to sign,
+      // and the tenant CA key is never handed out.
       certificates: { serverTLSSecret: tls.database, serverCASecret: tls.database },
-      postgresql: { parameters: securityParameters(), pg_hba: cloudNativePGHbaRules() },
+      postgresql: { parameters: securityParameters('TLSv1.3'), pg_hba: cloudNativePGHbaRules() },
       resources: resourceRequirements(db.resources, DEFAULT_RESOURCES.database),
       affinity: { enablePodAntiAffinity: true, podAntiAffinityType: 'preferred', topologyKey: 'kubernetes.io/hostname' },
       topologySpreadConstraints: [
         { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'cnpg.io/cluster': names.database.cluster } } },
       ],
-      enablePDB: true,
+      // A PDB over a single instance would block every node drain (CloudNativePG's own advice).
+      enablePDB: instances > 1,
       primaryUpdateStrategy: 'unsupervised',
-      monitoring: { enablePodMonitor: settings.prometheusOperator },
+      // The metrics exporter (port 9187) always runs; its default queries stay on. PodMonitor
+      // generation is deprecated in CloudNativePG 1.30: the monitoring renderer owns scraping.
+      monitoring: { disableDefaultQueries: false },
     },
   };
 }

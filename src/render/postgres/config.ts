@@ -8,10 +8,13 @@ export interface PostgresTlsPaths {
   caFile: string;
 }
 
-/** Parameters that hold in every provider. */
-export function securityParameters(): Record<string, string> {
+/**
+ * Parameters that hold in every provider. The standalone server accepts TLS 1.2 and up (the
+ * design's floor); CloudNativePG's own default is TLS 1.3 and the Cluster keeps it (cnpg.ts).
+ */
+export function securityParameters(minTls: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.2'): Record<string, string> {
   return {
-    ssl_min_protocol_version: 'TLSv1.2',
+    ssl_min_protocol_version: minTls,
     password_encryption: 'scram-sha-256',
     log_connections: 'on',
     log_disconnections: 'on',
@@ -52,7 +55,13 @@ export function renderPgHba(): string {
   ].join('\n');
 }
 
-/** pg_hba lines for CloudNativePG: it adds its own local and replication rules before these. */
+/**
+ * pg_hba lines for CloudNativePG. CloudNativePG writes its fixed rules first (local peer access
+ * for its instance manager; certificate-only TLS for streaming_replica and its pooler user), then
+ * these, then its default `host all all all scram-sha-256`, which would also accept connections
+ * without TLS. Rejecting every non-TLS connection here, before that default, leaves TLS + SCRAM as
+ * the only way in; the default line is never reached.
+ */
 export function cloudNativePGHbaRules(): string[] {
-  return ['hostssl all all all scram-sha-256', 'host all all all reject'];
+  return ['hostnossl all all all reject', 'hostssl all all all scram-sha-256', 'host all all all reject'];
 }

@@ -18,15 +18,22 @@ export const POSTGRES_APP = 'postgres';
 const CONF_DIR = '/etc/postgresql-operator';
 const TLS_DIR = '/etc/postgresql-tls';
 const DATA_DIR = '/var/lib/postgresql/data';
+const RUN_DIR = '/var/run/postgresql';
 
-/** Creates the least-privilege role and database of the messaging server on first start. */
+/**
+ * Creates the least-privilege role and database of the messaging server. The official image runs
+ * /docker-entrypoint-initdb.d only when it initialises an empty PGDATA; the temporary server it
+ * starts for that already uses the operator's configuration (password_encryption scram-sha-256),
+ * and psql reaches it over the Unix socket as the OS user postgres (pg_hba: local peer).
+ */
 export function initScript(): string {
   return [
     '#!/bin/sh',
     'set -eu',
     'psql -v ON_ERROR_STOP=1 --username postgres --dbname postgres \\',
     `  -v app_user='${names.database.appUser}' -v app_db='${names.database.appDatabase}' -v app_password="$APP_PASSWORD" <<'SQL'`,
-    "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'app_user', :'app_password') \\gexec",
+    // Least privilege, spelled out: the role may log in and owns its database, nothing more.
+    "SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L', :'app_user', :'app_password') \\gexec",
     "SELECT format('CREATE DATABASE %I OWNER %I', :'app_db', :'app_user') \\gexec",
     "SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'app_db') \\gexec",
     'SQL',
@@ -46,6 +53,9 @@ export function renderStandalonePostgres(tenant: ChatTenant, settings: OperatorS
   const db = tenant.spec.database;
   const selector = selectorLabels(tenant, POSTGRES_APP);
   const tls = tlsSecretNames(tenant);
+  // Over the Unix socket: TCP from 127.0.0.1 is rejected by pg_hba (no TLS), and every probe would
+  // log a rejected connection.
+  const pgIsReady = ['pg_isready', '-h', RUN_DIR, '-p', String(ports.postgres), '-U', 'postgres', '-d', 'postgres'];
   const statefulSet: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -74,6 +84,8 @@ export function renderStandalonePostgres(tenant: ChatTenant, settings: OperatorS
               imagePullPolicy: db.image.pullPolicy,
               args: ['-c', `config_file=${CONF_DIR}/postgresql.conf`, '-c', `hba_file=${CONF_DIR}/pg_hba.conf`],
               env: [
+                // A subdirectory: the volume root belongs to root (group 999 through fsGroup) and may
+                // hold lost+found; initdb wants an empty directory it owns, mode 0700.
                 { name: 'PGDATA', value: `${DATA_DIR}/pgdata` },
                 { name: 'POSTGRES_USER', value: 'postgres' },
                 { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: names.database.superuserSecret, key: 'password' } } },
@@ -82,15 +94,16 @@ export function renderStandalonePostgres(tenant: ChatTenant, settings: OperatorS
               ],
               ports: [{ name: 'postgres', containerPort: ports.postgres }],
               resources: resourceRequirements(db.resources, DEFAULT_RESOURCES.database),
-              readinessProbe: { exec: { command: ['pg_isready', '-h', '127.0.0.1', '-p', String(ports.postgres)] }, periodSeconds: 10, timeoutSeconds: 5 },
-              livenessProbe: { exec: { command: ['pg_isready', '-h', '127.0.0.1', '-p', String(ports.postgres)] }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 6 },
-              startupProbe: { exec: { command: ['pg_isready', '-h', '127.0.0.1', '-p', String(ports.postgres)] }, periodSeconds: 5, failureThreshold: 120 },
+              readinessProbe: { exec: { command: pgIsReady }, periodSeconds: 10, timeoutSeconds: 5 },
+              livenessProbe: { exec: { command: pgIsReady }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 6 },
+              // First start runs initdb and the init script; allow it ten minutes.
+              startupProbe: { exec: { command: pgIsReady }, periodSeconds: 5, failureThreshold: 120 },
               volumeMounts: [
                 { name: 'data', mountPath: DATA_DIR },
                 { name: 'config', mountPath: CONF_DIR, readOnly: true },
                 { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },
                 { name: 'tls', mountPath: TLS_DIR, readOnly: true },
-                { name: 'run', mountPath: '/var/run/postgresql' },
+                { name: 'run', mountPath: RUN_DIR },
                 { name: 'tmp', mountPath: '/tmp' },
               ],
             },
@@ -98,7 +111,10 @@ export function renderStandalonePostgres(tenant: ChatTenant, settings: OperatorS
           volumes: [
             { name: 'config', secret: { secretName: names.database.configMap, defaultMode: 0o440, items: [{ key: 'postgresql.conf', path: 'postgresql.conf' }, { key: 'pg_hba.conf', path: 'pg_hba.conf' }] } },
             { name: 'init', secret: { secretName: names.database.configMap, defaultMode: 0o550, items: [{ key: 'init-app-database.sh', path: 'init-app-database.sh' }] } },
-            // PostgreSQL accepts a key owned by root when it is not world-readable (0640).
+            // Secret files are owned by root; with fsGroup the kubelet gives them group 999 and
+            // group read, so they end up root:999 0440. PostgreSQL accepts a root-owned key that has
+            // no group write and no world access (0640 or stricter), and reads it through the group.
+            // (test/workload/postgres-standalone.test.ts starts a real server with exactly that.)
             { name: 'tls', secret: { secretName: tls.database, defaultMode: 0o440 } },
             { name: 'run', emptyDir: {} },
             { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } },
