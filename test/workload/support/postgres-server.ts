@@ -33,6 +33,11 @@ export interface PostgresServerOptions {
   /** Extra postgresql.conf parameters (tests only, e.g. to loosen TLS and prove it is refused). */
   extraParameters?: Record<string, string>;
   hba?: string;
+  /**
+   * Ownership of the server key as a Kubernetes Secret volume leaves it: owned by root, group of the
+   * server (fsGroup), this mode. Default: owned by the server user, 0600. Needs root.
+   */
+  keyFileAsSecretVolume?: { mode: number };
 }
 
 export const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
@@ -70,6 +75,10 @@ export async function startPostgres(options: PostgresServerOptions): Promise<Pos
     const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
     spawnSync('chown', ['-R', `${uid}:${gid}`, dir]);
     chownSync(dir, uid, gid);
+    if (options.keyFileAsSecretVolume) {
+      chownSync(join(confDir, 'tls.key'), 0, gid);
+      chmodSync(join(confDir, 'tls.key'), options.keyFileAsSecretVolume.mode);
+    }
   }
   chmodSync(dir, 0o700);
   const init = asPostgresUser(`${POSTGRES_BIN}/initdb`, ['-D', dataDir, '-U', 'postgres', `--pwfile=${join(dir, 'pwfile')}`, '--auth-local=peer', '--auth-host=scram-sha-256', '--data-checksums', '-E', 'UTF8', '--locale=C.UTF-8']);
@@ -138,7 +147,11 @@ async function waitUntilAccepting(server: PostgresServer, child: ChildProcess): 
   const deadline = Date.now() + 30_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`postgres exited (${child.exitCode}):\n${server.logTail()}`);
+    if (child.exitCode !== null) {
+      const tail = server.logTail();
+      await server.stop();
+      throw new Error(`postgres exited (${child.exitCode}):\n${tail}`);
+    }
     try {
       await server.query('SELECT 1');
       return;
