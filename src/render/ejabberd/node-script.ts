@@ -60,12 +60,15 @@ log() {
   printf '%s ejabberd-node: %s\\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*"
 }
 
-# ejabberdctl as a client of one node. Clients read no ejabberd.yml (only the server does).
+# ejabberdctl as a client of one node. Clients read no ejabberd.yml (only the server does). Run in
+# the background and waited for, so that a stop signal is handled at once, not after a command that
+# waits for an unreachable database.
 ctl_at() {
   node=$1
   shift
   "$EJABBERDCTL" --config-dir "$CONFIG_DIR" --config /dev/null --ctl-config "$CONFIG_DIR/${CONFIG_FILES.ejabberdctl}" \\
-    --logs "$HOME" --spool "$HOME" --node "$node" "$@"
+    --logs "$HOME" --spool "$HOME" --node "$node" "$@" &
+  wait $!
 }
 
 ctl() {
@@ -84,7 +87,15 @@ install_cookie() {
 }
 
 # A peer whose name does not resolve does not exist (yet); skip it without starting an Erlang VM.
+# An address needs no resolving (getent would look for a reverse entry).
 resolvable() {
+  case $1 in
+    *:* | *[!0-9.]*) ;;
+    *) return 0 ;;
+  esac
+  case $1 in
+    *:*) return 0 ;;
+  esac
   command -v getent > /dev/null 2>&1 || return 0
   getent hosts "$1" > /dev/null 2>&1
 }
@@ -159,9 +170,21 @@ provision_admins() {
 ${admins.length > 0 ? admins.join('\n') : '  :'}
 }
 
+# SIGTERM makes the Erlang VM stop gracefully (init:stop, as "ejabberdctl stop" does), even while
+# ejabberd is still starting, when ejabberdctl cannot reach it yet. The official image's ejabberdctl
+# execs the VM; Debian's runs it as a child of the ejabberdctl shell.
 stop_server() {
   rm -f "$READY_FILE"
-  ctl stop > /dev/null 2>&1 || kill "$server" 2> /dev/null || true
+  case $(cat "/proc/$server/comm" 2> /dev/null || true) in
+    beam*) kill -TERM "$server" 2> /dev/null || true ;;
+    *)
+      if command -v pkill > /dev/null 2>&1; then
+        pkill -TERM -P "$server" 2> /dev/null || true
+      else
+        ctl stop > /dev/null 2>&1 || kill -TERM "$server" 2> /dev/null || true
+      fi
+      ;;
+  esac
 }
 
 on_signal() {

@@ -207,6 +207,7 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
     await node.start(options.waitReady ?? true);
   } catch (error) {
     await node.kill();
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   return node;

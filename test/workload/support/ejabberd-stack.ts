@@ -21,6 +21,8 @@ export interface NodeOverrides {
   databaseHost?: string;
   /** Return once started, without waiting for ready (for nodes that must not become ready). */
   waitReady?: boolean;
+  /** Peers to try instead of the stack's (an empty list keeps the node out of any cluster). */
+  peers?: string[];
 }
 
 export interface EjabberdStack {
@@ -57,7 +59,7 @@ export async function startEjabberdStack(tenant: ChatTenant, options: { peerCoun
     nodes: [],
     nodeName: (n) => `ejabberd@127.0.0.${n}`,
     async addNode(n, overrides = {}) {
-      const peers = Array.from({ length: options.peerCount ?? 1 }, (_, i) => stack.nodeName(i + 2));
+      const peers = overrides.peers ?? Array.from({ length: options.peerCount ?? 1 }, (_, i) => stack.nodeName(i + 2));
       const node = await startEjabberdNode({
         tenant,
         address: `127.0.0.${n}`,
