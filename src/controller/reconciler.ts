@@ -8,8 +8,8 @@ import { finalizeTenant } from './deletion.js';
 import { needsApply, withDesiredHash } from './drift.js';
 import { resolveMaterial, type ObservedSecrets } from './material.js';
 import { inspectCertificate } from './certificates.js';
-import { backupFacts, certificateFacts, databaseFacts, messagingFacts, namespaceFacts, networkFacts, workloadNames } from './observe.js';
-import { computeStatus, refusedStatus, sameStatus } from './status.js';
+import { backupFacts, certificateFacts, databaseFacts, messagingFacts, namespaceFacts, networkFacts, workloadNames, type UnencryptedStorage } from './observe.js';
+import { computeStatus, mergeCondition, refusedStatus, sameStatus } from './status.js';
 import { adoptionRefusal, type ObservedNamespace } from './adoption.js';
 import { observedFacts } from './observe-safeguards.js';
 import { computeSafeguards, storageClassEncryption, tenantStorageClasses, type StorageClassObject } from './safeguards.js';
@@ -115,6 +115,13 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
     return {};
   }
 
+  // PHI must not land on storage nobody vouches is encrypted: nothing is created until it is.
+  const unencrypted = tenantStorageClasses(tenant)
+    .map(({ name: className, field }) => ({ field, name: className, decision: storageClassEncryption(ctx.caches.storageClass(className) as StorageClassObject | undefined, ctx.settings) }))
+    .filter((c) => !c.decision.encrypted)
+    .map((c) => ({ field: c.field, name: c.name, how: c.decision.how }));
+  if (unencrypted.length > 0) return refuseUnencryptedStorage(ctx, raw, tenant, unencrypted, log);
+
   await ensureFinalizer(ctx, raw);
 
   const capabilities = capabilitiesOf(ctx);
@@ -155,10 +162,6 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   const pruned = await prune(ctx, name, desired);
 
   const world = desired.map((object) => ({ object, live: applied.get(objectKey(object)) ?? ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace) }));
-  const unencrypted = tenantStorageClasses(tenant)
-    .map(({ name: className, field }) => ({ field, name: className, decision: storageClassEncryption(ctx.caches.storageClass(className) as StorageClassObject | undefined, ctx.settings) }))
-    .filter((c) => !c.decision.encrypted)
-    .map((c) => ({ field: c.field, name: c.name, how: c.decision.how }));
   const facts = {
     namespace: namespaceFacts(ctx.caches.namespace(namespace)),
     network: networkFacts(world),
@@ -191,6 +194,42 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   updateTenantMetrics(ctx, name, status);
   if (writes + pruned > 0 || statusWritten) log.info({ applied: writes, pruned, phase: status.phase }, 'reconciled');
   return { requeueAfterMs: status.phase === 'Ready' ? ctx.resyncMs : ctx.notReadyRequeueMs };
+}
+
+/**
+ * Unencrypted storage stops the tenant before anything exists: Ready and Database say why (naming
+ * the field), and the EncryptionAtRest safeguard does not hold. Nothing is written but status.
+ */
+async function refuseUnencryptedStorage(
+  ctx: ReconcileContext,
+  raw: ChatTenantObject,
+  tenant: ChatTenant,
+  unencrypted: UnencryptedStorage[],
+  log: ReconcileContext['log'],
+): Promise<ReconcileResult> {
+  const now = ctx.clock();
+  const generation = raw.metadata.generation ?? 0;
+  const namespace = tenantNamespace(tenant.metadata.name);
+  const database = databaseFacts(tenant, { databaseWorkload: undefined, cloudNativePGInstalled: capabilitiesOf(ctx).cloudNativePG, unencrypted });
+  const base = refusedStatus(database.reason, database.message, generation, raw.status, now, namespace);
+  const storageClasses = Object.fromEntries(
+    tenantStorageClasses(tenant).map(({ name }) => [name, storageClassEncryption(ctx.caches.storageClass(name) as StorageClassObject | undefined, ctx.settings)]),
+  );
+  const status = {
+    ...base,
+    conditions: [
+      ...(base.conditions ?? []).filter((c) => c.type !== 'Database'),
+      mergeCondition(raw.status?.conditions, { type: 'Database', status: 'False', reason: database.reason, message: database.message, observedGeneration: generation }, now.toISOString()),
+    ],
+    safeguards: computeSafeguards(tenant, { observedAt: now.toISOString(), storageClasses, certificates: {} }, ctx.settings),
+    database: { provider: database.provider, instances: database.instances, readyInstances: 0, storageEncrypted: false },
+  };
+  if (await writeStatus(ctx, raw, status)) {
+    await ctx.events.record(tenantRef(raw), 'Warning', database.reason, database.message);
+    log.warn({ reason: database.reason }, database.message);
+  }
+  updateTenantMetrics(ctx, tenant.metadata.name, status);
+  return {};
 }
 
 /**
