@@ -18,6 +18,7 @@ import { apiMessage, createTestNamespace, deleteNamespaceAndWait, eventually, sh
 import { KubeClient } from '../../src/kube/client.js';
 import { Applier } from './support/apply.js';
 import { CHART_DIR, NON_DEFAULT_VALUES, helmTemplate, type Json } from './support/chart.js';
+import { serviceAccountKubeconfig, startOperatorProcess } from './support/operator-process.js';
 import { FORBIDDEN_OPERATIONS, REQUIRED_OPERATIONS, type Operation } from './support/operator-contract.js';
 import './provided-context.js';
 
@@ -164,6 +165,71 @@ describe('helm install on the control plane', () => {
     const denied: string[] = [];
     for (const op of REQUIRED_OPERATIONS) for (const verb of op.verbs) if (!(await allowed(op, verb))) denied.push(`${verb} ${op.group}/${op.resource}${op.subresource ? `/${op.subresource}` : ''} (${op.scope})`);
     expect(denied).toEqual([]);
+  });
+
+  it('runs the operator with the chart\'s settings, arguments and ServiceAccount: it syncs, leads and reconciles a tenant without a Forbidden', async () => {
+    const work = await mkdtemp(path.join(os.tmpdir(), 'cto-operator-'));
+    const settingsMap = await core.readNamespacedConfigMap({ name: `${release}-chat-tenant-operator-settings`, namespace: ns });
+    await writeFile(path.join(work, 'settings.yaml'), settingsMap.data!['settings.yaml']!);
+    await serviceAccountKubeconfig(kc, ns, serviceAccount, path.join(work, 'kubeconfig'));
+    const deployment = await apps.readNamespacedDeployment({ name: `${release}-chat-tenant-operator`, namespace: ns });
+    const operator = await startOperatorProcess({
+      deployment: JSON.parse(JSON.stringify(deployment)) as Json,
+      settingsFile: path.join(work, 'settings.yaml'),
+      kubeconfigFile: path.join(work, 'kubeconfig'),
+      podName: `${release}-process-test`,
+      podNamespace: ns,
+    });
+    const tenant = uniqueName('chart-rbac');
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const storage = kc.makeApiClient(k8s.StorageV1Api);
+    // A class the platform vouches for (the annotation of the settings); volumes stay Pending without a
+    // provisioner, which does not matter here: the test is about what the operator may write.
+    const storageClass = uniqueName('chart-encrypted');
+    await storage.createStorageClass({
+      body: { metadata: { name: storageClass, annotations: { 'chat.tenant-operator.dev/encrypted': 'true' } }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' },
+    });
+    try {
+      const metrics = () => fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`).then((r) => r.text());
+      await eventually('/readyz 200 (every informer synced with the chart RBAC)', async () => (await fetch(`http://127.0.0.1:${operator.metricsPort}/readyz`)).status === 200, 90_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n${operator.output()}`);
+      });
+      await eventually('the leader Lease held by the process', async () => /^chat_tenant_operator_leader 1$/m.test(await metrics()), 60_000);
+      await custom.createClusterCustomObject({
+        group: 'chat.tenant-operator.dev',
+        version: 'v1alpha1',
+        plural: 'chattenants',
+        body: {
+          apiVersion: 'chat.tenant-operator.dev/v1alpha1',
+          kind: 'ChatTenant',
+          metadata: { name: tenant },
+          spec: { displayName: 'Chart RBAC', xmppDomains: [`chat.${tenant}.example`], database: { provider: 'standalone', storage: { storageClassName: storageClass } } },
+        },
+      });
+      // Its namespace, objects in it, a finalizer and a status: every write kind of the reconcile happened.
+      await eventually(`tenant ${tenant} reconciled`, async () => {
+        const live = (await custom.getClusterCustomObject({ group: 'chat.tenant-operator.dev', version: 'v1alpha1', plural: 'chattenants', name: tenant })) as Json;
+        const secrets = await core.listNamespacedSecret({ namespace: tenant });
+        return (live['metadata']['finalizers'] ?? []).length > 0 && (live['status']?.['conditions'] ?? []).length > 0 && secrets.items.length > 0;
+      }, 90_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n${operator.output()}`);
+      });
+      await custom.deleteClusterCustomObject({ group: 'chat.tenant-operator.dev', version: 'v1alpha1', plural: 'chattenants', name: tenant });
+      await eventually(`tenant ${tenant} finalized and gone`, async () => {
+        try {
+          await custom.getClusterCustomObject({ group: 'chat.tenant-operator.dev', version: 'v1alpha1', plural: 'chattenants', name: tenant });
+          return false;
+        } catch (error) {
+          return (error as { code?: number }).code === 404;
+        }
+      }, 90_000);
+      expect(operator.output()).not.toMatch(/forbidden|\b403\b/i);
+    } finally {
+      expect(await operator.stop()).toBe(0);
+      namespaces.push(tenant);
+      await storage.deleteStorageClass({ name: storageClass }).catch(() => {});
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it('refuses what the operator must never do', async () => {

@@ -53,7 +53,7 @@ describe('the e2e tenant and helpers', () => {
     const tenant = { ...result.tenant, metadata: { ...result.tenant.metadata, uid: 'e2e-uid' } };
     const objects = renderTenant({ tenant, material: placeholderMaterial(tenant), settings: defaultSettings(), capabilities: { cloudNativePG: true, certManager: true, prometheusOperator: false } }) as Json[];
     const cronJob = objects.find((o) => o['kind'] === 'CronJob' && o['metadata']['name'] === 'postgres-backup')!;
-    const r = await run('node', [path.join(E2E, 'job-from-cronjob.mjs'), 'verify-1', 'verify', '--backup', 'latest'], { input: JSON.stringify(cronJob) });
+    const r = await run('node', [path.join(E2E, 'job-from-cronjob.mjs'), '--login-secret', 'postgres-superuser', 'verify-1', 'verify', '--backup', 'latest'], { input: JSON.stringify(cronJob) });
     expect(r.code, r.stderr).toBe(0);
     const job = JSON.parse(r.stdout) as Json;
     expect(job['kind']).toBe('Job');
@@ -63,7 +63,13 @@ describe('the e2e tenant and helpers', () => {
     const backupPod = cronJob['spec']['jobTemplate']['spec']['template'];
     expect(pod['metadata']['labels']).toEqual(backupPod['metadata']['labels']);
     expect(pod['spec']['containers'][0]['args']).toEqual(['verify', '--backup', 'latest']);
-    expect(pod['spec']['containers'][0]['env']).toEqual(backupPod['spec']['containers'][0]['env']);
+    // The backup's environment, except the login: the superuser's Secret (restore and verify create databases).
+    const env = (c: Json) => Object.fromEntries((c['env'] as Json[]).map((e) => [e['name'], e['value'] ?? e['valueFrom']]));
+    const verifyEnv = env(pod['spec']['containers'][0]);
+    const backupEnv = env(backupPod['spec']['containers'][0]);
+    expect(verifyEnv['PGUSER']).toEqual({ secretKeyRef: { name: 'postgres-superuser', key: 'username' } });
+    expect(verifyEnv['PGPASSWORD']).toEqual({ secretKeyRef: { name: 'postgres-superuser', key: 'password' } });
+    expect({ ...verifyEnv, PGUSER: undefined, PGPASSWORD: undefined }).toEqual({ ...backupEnv, PGUSER: undefined, PGPASSWORD: undefined });
     expect(pod['spec']['volumes']).toEqual(backupPod['spec']['volumes']);
   });
 });

@@ -2,15 +2,26 @@
 // jobTemplate, with another name and other container args. Used by kind.sh to run `verify` with exactly the
 // backup Job's environment, volumes, service account and pod labels (the network policies select on those).
 //
-//   kubectl get cronjob postgres-backup -o json | node job-from-cronjob.mjs NAME ARG... | kubectl apply -f -
+//   kubectl get cronjob postgres-backup -o json |
+//     node job-from-cronjob.mjs [--login-secret SECRET] NAME ARG... | kubectl apply -f -
+//
+// --login-secret: take PGUSER and PGPASSWORD from this Secret instead (keys username and password). Backups
+// dump as the messaging role; restore and verify create databases and log in as the superuser
+// (postgres-superuser), as docs/backup.md describes.
 //
 // The Job's own labels are replaced: the operator counts Jobs labelled component=backup as backups, and a
 // verify run is not one.
 import { readFileSync } from 'node:fs';
 
-const [name, ...args] = process.argv.slice(2);
-if (!name || args.length === 0) {
-  process.stderr.write('usage: job-from-cronjob.mjs NAME ARG... < cronjob.json\n');
+let argv = process.argv.slice(2);
+let loginSecret;
+if (argv[0] === '--login-secret') {
+  loginSecret = argv[1];
+  argv = argv.slice(2);
+}
+const [name, ...args] = argv;
+if (!name || args.length === 0 || (loginSecret !== undefined && !loginSecret)) {
+  process.stderr.write('usage: job-from-cronjob.mjs [--login-secret SECRET] NAME ARG... < cronjob.json\n');
   process.exit(2);
 }
 const cronJob = JSON.parse(readFileSync(0, 'utf8'));
@@ -18,6 +29,18 @@ const template = structuredClone(cronJob.spec.jobTemplate);
 const podSpec = template.spec.template.spec;
 if (podSpec.containers.length !== 1) throw new Error(`expected one container in ${cronJob.metadata.name}, found ${podSpec.containers.length}`);
 podSpec.containers[0].args = args;
+if (loginSecret) {
+  const login = { PGUSER: 'username', PGPASSWORD: 'password' };
+  let swapped = 0;
+  for (const variable of podSpec.containers[0].env ?? []) {
+    if (variable.name in login) {
+      variable.valueFrom = { secretKeyRef: { name: loginSecret, key: login[variable.name] } };
+      delete variable.value;
+      swapped++;
+    }
+  }
+  if (swapped !== 2) throw new Error(`expected PGUSER and PGPASSWORD in the backup container, swapped ${swapped}`);
+}
 const job = {
   apiVersion: 'batch/v1',
   kind: 'Job',

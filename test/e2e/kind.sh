@@ -193,10 +193,10 @@ echo "last successful backup: $(kubectl get chattenant "$TENANT" -o jsonpath='{.
 
 log "restore verification: 'verify --backup latest' with the backup Job's environment"
 # verify restores the newest backup into a scratch database, compares row counts with the manifest and drops
-# it. It needs a database role allowed to CREATE DATABASE.
+# it. Creating a database takes the superuser (over TLS and SCRAM), so the Job logs in with its Secret.
 VERIFY_JOB="e2e-verify-$(date +%s)"
 kubectl -n "$TENANT_NS" get cronjob postgres-backup -o json |
-  node "$E2E_DIR/job-from-cronjob.mjs" "$VERIFY_JOB" verify --backup latest |
+  node "$E2E_DIR/job-from-cronjob.mjs" --login-secret postgres-superuser "$VERIFY_JOB" verify --backup latest |
   kubectl apply -f -
 if ! kubectl -n "$TENANT_NS" wait --for=condition=Complete "job/$VERIFY_JOB" --timeout=15m; then
   kubectl -n "$TENANT_NS" logs "job/$VERIFY_JOB" || true
@@ -218,8 +218,17 @@ log "what Retain kept"
 kubectl get namespace "$TENANT_NS" >/dev/null || fail "namespace $TENANT_NS was deleted"
 for pvc in "${PVCS_BEFORE[@]}"; do
   kubectl -n "$TENANT_NS" get pvc "$pvc" >/dev/null 2>&1 || fail "PVC $pvc was deleted (Retain must keep data volumes)"
-  owners=$(kubectl -n "$TENANT_NS" get pvc "$pvc" -o jsonpath='{.metadata.ownerReferences[*].kind}')
-  [[ -z "$owners" ]] || fail "PVC $pvc still has owners ($owners): garbage collection could delete it later"
+  # No owner that is gone or going: not the ChatTenant; a CloudNativePG Cluster only if it was retained too
+  # (its PVCs hang off it, so the Cluster is kept under Retain).
+  owners=$(kubectl -n "$TENANT_NS" get pvc "$pvc" -o jsonpath='{range .metadata.ownerReferences[*]}{.kind}/{.name} {end}')
+  for owner in $owners; do
+    case "$owner" in
+      ChatTenant/*) fail "PVC $pvc is still owned by the deleted ChatTenant: garbage collection will delete it" ;;
+      Cluster/*) kubectl -n "$TENANT_NS" get "clusters.postgresql.cnpg.io/${owner#Cluster/}" >/dev/null 2>&1 ||
+        fail "PVC $pvc is owned by the CloudNativePG Cluster ${owner#Cluster/}, which was deleted" ;;
+      *) fail "PVC $pvc has an unexpected owner $owner" ;;
+    esac
+  done
 done
 for secret in backup-encryption-key tenant-ca postgres-app xmpp-admin-credentials; do
   kubectl -n "$TENANT_NS" get secret "$secret" >/dev/null 2>&1 || fail "Secret $secret was deleted (Retain must keep keys and credentials)"

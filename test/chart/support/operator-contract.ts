@@ -31,7 +31,8 @@ export const REQUIRED_OPERATIONS: Operation[] = [
   ),
   { group: 'apps', resource: 'statefulsets', verbs: SSA, scope: 'tenant-namespace' },
   { group: 'batch', resource: 'cronjobs', verbs: SSA, scope: 'tenant-namespace' },
-  { group: 'batch', resource: 'jobs', verbs: [...READ, 'create', 'delete'], scope: 'tenant-namespace' },
+  // Watched for backup results, created for on-demand backups, and applied for the renderer's setup Jobs.
+  { group: 'batch', resource: 'jobs', verbs: SSA, scope: 'tenant-namespace' },
   { group: 'policy', resource: 'poddisruptionbudgets', verbs: SSA, scope: 'tenant-namespace' },
   { group: 'networking.k8s.io', resource: 'networkpolicies', verbs: SSA, scope: 'tenant-namespace' },
   { group: 'postgresql.cnpg.io', resource: 'clusters', verbs: SSA, scope: 'tenant-namespace' },
