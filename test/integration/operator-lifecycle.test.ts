@@ -3,6 +3,7 @@ import { API_GROUP_VERSION } from '../../src/api/index.js';
 import { reconcileTenant } from '../../src/controller/reconciler.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { KubeObjects } from '../../src/kube/objects.js';
+import { resourceFor } from '../../src/kube/resources.js';
 import { names } from '../../src/render/index.js';
 import { uniqueName } from '../harness/kube.js';
 import { condition, createTenant, getTenant, installCrdAndStorage, kubeConfig, objects, startOperator, startProvisioner, tenantSpec, waitFor, waitForCondition, type TestOperator } from './support/operator.js';
@@ -103,5 +104,32 @@ describe('changes, drift and no-op resyncs', () => {
     const writes = ['POST', 'PUT', 'PATCH', 'DELETE'].map((v) => client.stats.requests[v] ?? 0);
     expect(writes).toEqual([0, 0, 0, 0]);
     expect((await getTenant(name))?.metadata['resourceVersion']).toBe(tenantBefore?.metadata['resourceVersion']);
+  });
+});
+
+describe('secrets stay in Secrets', () => {
+  it('never appear in the operator logs, Events, the tenant status or any non-Secret object', async () => {
+    const name = uniqueName('leak');
+    await createTenant(name, tenantSpec({ messaging: { replicas: 1, admins: [{ username: 'root' }] } }));
+    await waitForCondition(name, 'Ready', 'True');
+    const o = objects();
+    const secrets = (await o.list<any>(resourceFor('v1', 'Secret'), { namespace: name })).items;
+    // Every credential and key value (certificates are public and may be shown).
+    const values = secrets
+      .flatMap((s) => Object.entries((s.data ?? {}) as Record<string, string>).filter(([k]) => !k.endsWith('.crt')).map(([, v]) => Buffer.from(v, 'base64').toString('utf8')))
+      .flatMap((v) => (v.includes('PRIVATE KEY') ? v.split('\n').filter((l) => l.length > 40) : [v]))
+      .filter((v) => v.length >= 16 && !v.startsWith('#'));
+    expect(values.length).toBeGreaterThan(5);
+    const nonSecrets: unknown[] = [];
+    for (const [apiVersion, kind] of [['apps/v1', 'StatefulSet'], ['batch/v1', 'CronJob'], ['v1', 'Service'], ['networking.k8s.io/v1', 'NetworkPolicy'], ['v1', 'ConfigMap'], ['v1', 'Pod']] as const) {
+      nonSecrets.push(...(await o.list(resourceFor(apiVersion, kind), { namespace: name })).items);
+    }
+    const events = (await o.list(resourceFor('v1', 'Event'), { namespace: 'default' })).items;
+    const haystacks = { logs: op.logs(), events: JSON.stringify(events), status: JSON.stringify((await getTenant(name))?.status), objects: JSON.stringify(nonSecrets) };
+    for (const [where, text] of Object.entries(haystacks)) {
+      for (const v of values) expect(text.includes(v), `a secret value appears in ${where}`).toBe(false);
+    }
+    // The rendered ejabberd.yml holds the database password, so it lives in a Secret, not a ConfigMap.
+    expect(JSON.stringify(nonSecrets)).not.toContain('sql_password');
   });
 });
