@@ -5,7 +5,7 @@ import { ensureControlPlaneBinaries, startControlPlane, type ControlPlane } from
 import type { Json } from '../kube/client.js';
 import { KubeClient } from '../kube/client.js';
 import { KubeObjects } from '../kube/objects.js';
-import { LocalVolumeProvisioner, localStorageClass } from './local-volumes.js';
+import { markLocalStorageEncrypted } from './local-storage.js';
 
 // The local embedded environment of `run` when no cluster is configured: a real control plane built
 // from Go modules, the CRD, a storage class with a provisioner for it. Everything a person needs
@@ -37,17 +37,8 @@ export async function startEmbeddedEnvironment(options: { cacheDir: string; goEn
     const client = new KubeClient(kubeConfig, 'chat-tenant-operator/devenv');
     const objects = new KubeObjects(client);
     await installCrd(objects);
-    await objects.apply(localStorageClass(options.settings.encryptedStorageClassAnnotation) as never);
-    const provisioner = new LocalVolumeProvisioner(client, options.log);
-    provisioner.start();
-    return {
-      controlPlane,
-      kubeConfig,
-      stop: async () => {
-        provisioner.stop();
-        await controlPlane.stop();
-      },
-    };
+    await markLocalStorageEncrypted(objects, options.settings.encryptedStorageClassAnnotation);
+    return { controlPlane, kubeConfig, stop: () => controlPlane.stop() };
   } catch (error) {
     await controlPlane.stop();
     throw error;

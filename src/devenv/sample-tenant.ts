@@ -1,5 +1,5 @@
 import { chatTenantManifest, type ChatTenantObject } from '../api/index.js';
-import { LOCAL_STORAGE_CLASS } from './local-volumes.js';
+import { LOCAL_STORAGE_CLASS } from './local-storage.js';
 
 /** The tenant the local run applies: small, standalone database, on the local "encrypted" class. */
 export function sampleTenant(): ChatTenantObject {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { API_GROUP_VERSION, KIND } from '../../src/api/index.js';
 import { defaultControlPlaneCacheDir, ensureControlPlaneBinaries, startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
 import { installCrd } from '../../src/devenv/environment.js';
-import { LocalVolumeProvisioner, localStorageClass } from '../../src/devenv/local-volumes.js';
+import { markLocalStorageEncrypted } from '../../src/devenv/local-storage.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { KubeObjects } from '../../src/kube/objects.js';
 import { defaultSettings } from '../../src/api/index.js';
@@ -15,7 +15,6 @@ import { startOperatorProcess, type OperatorProcess } from './support/operator-p
 
 let cp: ControlPlane;
 let op: OperatorProcess | undefined;
-let provisioner: LocalVolumeProvisioner;
 let objects: KubeObjects;
 
 beforeAll(async () => {
@@ -24,14 +23,11 @@ beforeAll(async () => {
   const client = new KubeClient(cp.kubeConfig(), 'test');
   objects = new KubeObjects(client);
   await installCrd(objects);
-  await objects.apply(localStorageClass(defaultSettings().encryptedStorageClassAnnotation) as never);
-  provisioner = new LocalVolumeProvisioner(client);
-  provisioner.start();
+  await markLocalStorageEncrypted(objects, defaultSettings().encryptedStorageClassAnnotation);
 });
 
 afterAll(async () => {
   await op?.kill();
-  provisioner?.stop();
   await cp?.stop();
 });
 

@@ -4,7 +4,7 @@ import { resourceFor } from '../../src/kube/resources.js';
 import { names } from '../../src/render/index.js';
 import { ANNOTATION_ADOPT } from '../../src/controller/adoption.js';
 import { uniqueName } from '../harness/kube.js';
-import { condition, createTenant, getTenant, installCrdAndStorage, objects, startOperator, startProvisioner, tenantSpec, waitFor, waitForCondition, type TestOperator } from './support/operator.js';
+import { condition, createTenant, getTenant, installCrdAndStorage, objects, startOperator, tenantSpec, waitFor, waitForCondition, type TestOperator } from './support/operator.js';
 
 // Deletion through the finalizer: Retain keeps data detached from the owner; Delete removes all.
 
@@ -12,7 +12,6 @@ let op: TestOperator;
 
 beforeAll(async () => {
   await installCrdAndStorage();
-  startProvisioner();
   op = await startOperator(uniqueName('deletion'));
 });
 

@@ -6,7 +6,7 @@ import { KubeObjects } from '../../src/kube/objects.js';
 import { resourceFor } from '../../src/kube/resources.js';
 import { names } from '../../src/render/index.js';
 import { uniqueName } from '../harness/kube.js';
-import { condition, createTenant, getTenant, installCrdAndStorage, kubeConfig, objects, startOperator, startProvisioner, tenantSpec, waitFor, waitForCondition, type TestOperator } from './support/operator.js';
+import { condition, createTenant, getTenant, installCrdAndStorage, kubeConfig, objects, startOperator, tenantSpec, waitFor, waitForCondition, type TestOperator } from './support/operator.js';
 
 // A tenant's life on a real control plane: created, Ready from its workloads' own status, changed,
 // drifted and restored.
@@ -15,7 +15,6 @@ let op: TestOperator;
 
 beforeAll(async () => {
   await installCrdAndStorage();
-  startProvisioner();
   op = await startOperator(uniqueName('lifecycle'));
 });
 

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { names } from '../../src/render/index.js';
 import { uniqueName } from '../harness/kube.js';
 import { resourceFor } from '../../src/kube/resources.js';
-import { createTenant, getTenant, installCrdAndStorage, objects, startProvisioner, tenantSpec, waitFor, waitForCondition } from './support/operator.js';
+import { createTenant, getTenant, installCrdAndStorage, objects, tenantSpec, waitFor, waitForCondition } from './support/operator.js';
 import { startOperatorProcess, type OperatorProcess } from './support/operator-process.js';
 
 // The operator as separate processes: leader election between replicas, SIGTERM, and a crash in the
@@ -17,7 +17,6 @@ const start = (identity: string, lease: string) => {
 
 beforeAll(async () => {
   await installCrdAndStorage();
-  startProvisioner();
 });
 
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { KubeClient, type Json } from '../../../src/kube/client.js';
 import { KubeObjects } from '../../../src/kube/objects.js';
 import { Operator } from '../../../src/controller/operator.js';
 import { createLogger } from '../../../src/log.js';
-import { LOCAL_STORAGE_CLASS, LocalVolumeProvisioner, localStorageClass } from '../../../src/devenv/local-volumes.js';
+import { LOCAL_STORAGE_CLASS, markLocalStorageEncrypted } from '../../../src/devenv/local-storage.js';
 import { sharedKubeConfig } from '../../harness/kube.js';
 
 // Test-side helpers around a real operator process-in-process on the shared control plane.
@@ -21,15 +21,9 @@ export async function installCrdAndStorage(settings: OperatorSettings = defaultS
     const crd = await o.get<Json>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'chattenants.chat.tenant-operator.dev' });
     return ((crd?.['status'] as Json | undefined)?.['conditions'] as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
   });
-  await o.apply(localStorageClass(settings.encryptedStorageClassAnnotation) as never);
+  await markLocalStorageEncrypted(o, settings.encryptedStorageClassAnnotation);
 }
 
-let provisioner: LocalVolumeProvisioner | undefined;
-export function startProvisioner(): void {
-  if (provisioner) return;
-  provisioner = new LocalVolumeProvisioner(new KubeClient(kubeConfig()));
-  provisioner.start();
-}
 
 export interface TestOperator {
   operator: Operator;
