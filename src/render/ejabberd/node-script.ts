@@ -204,9 +204,10 @@ wait_for_server() {
 }
 
 start() {
+  # First of all: a marker left by a crashed predecessor (the emptyDir outlives a container) is stale.
+  rm -f "$READY_FILE"
   : "\${ERLANG_NODE_ARG:?ERLANG_NODE_ARG must name this node}"
   install_cookie
-  rm -f "$READY_FILE"
   log "starting $ERLANG_NODE_ARG"
   # The server alone reads the VM arguments that compile the operator's modules (VMARGS).
   VMARGS="$CONFIG_DIR/${SERVER_VM_ARGS_FILE}" "$EJABBERDCTL" --config-dir "$CONFIG_DIR" --config "$CONFIG_DIR/${CONFIG_FILES.ejabberd}" \\
@@ -228,7 +229,17 @@ leave() {
   rm -f "$READY_FILE"
   if [ "$(other_members)" -gt 0 ]; then
     log "leaving the cluster"
-    ctl leave_cluster "$ERLANG_NODE_ARG" > /dev/null 2>&1 || log "could not leave the cluster"
+    if ctl leave_cluster "$ERLANG_NODE_ARG" > /dev/null 2>&1; then
+      # Leaving stops the node; return (and let the pod's stop signal come) only once it has.
+      tries=0
+      while ctl status > /dev/null 2>&1 && [ "$tries" -lt 30 ]; do
+        tries=$((tries + 1))
+        sleep 1
+      done
+      log "left the cluster"
+    else
+      log "could not leave the cluster"
+    fi
   else
     log "no other node: nothing to leave"
   fi

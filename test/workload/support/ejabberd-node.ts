@@ -163,6 +163,8 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
     nodeScript: (...args) => run('/bin/sh', [script, ...args], args[0] === 'purge-archive' ? join(dir, 'purge-home') : paths.home),
     running: () => !!child && child.exitCode === null && child.signalCode === null,
     async start(waitReady = true) {
+      // Not ready until this run says so (a killed run leaves its marker behind, as in a pod).
+      rmSync(readyFile(paths), { force: true });
       const c = asEjabberd('/bin/sh', [script, 'start']);
       const out = openSync(logFile, 'a');
       child = spawn(c.cmd, c.args, { env: env(paths.home), cwd: dir, stdio: ['ignore', out, out], detached: true });
