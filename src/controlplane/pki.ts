@@ -12,7 +12,8 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 // Must precede @peculiar/x509: its dependency tsyringe checks for Reflect metadata at load time.
-import "./reflect-metadata-polyfill.js";
+// @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
 // @peculiar/x509 takes the WebCrypto provider explicitly, so no global state is changed.
