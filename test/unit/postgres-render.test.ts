@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IMAGES, defaultSettings } from '../../src/api/index.js';
 import { runnerConfigFromEnv } from '../../src/cli/backup.js';
 import { DirectoryStore } from '../../src/backup/targets/pvc.js';
@@ -143,8 +143,11 @@ describe('the ejabberd schema step', () => {
 
 describe('backup CronJob and the runner\'s environment contract', () => {
   /** The env the Pod would see: Secret references resolved to test values, mounted files to temp files. */
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   function podEnvironment(cronJob: Any): NodeJS.ProcessEnv {
     const dir = mkdtempSync(join(tmpdir(), 'cto-contract-'));
+    dirs.push(dir);
     const files: Record<string, string> = { '/etc/backup-key/key': Buffer.alloc(32, 5).toString('base64'), '/etc/backup-db-ca/ca.crt': 'CA', '/etc/backup-s3-ca/ca.crt': 'S3CA' };
     const env: NodeJS.ProcessEnv = {};
     for (const e of cronJob.spec.jobTemplate.spec.template.spec.containers[0].env as Any[]) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync as makeTempDir, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -20,6 +20,13 @@ import { POSTGRES_BIN } from './support/postgres-server.js';
 const MARKER = 'MRN-4242-PENICILLIN-ALLERGY';
 let fx: BackupFixture;
 let work: string;
+const tempDirs: string[] = [];
+/** A temporary directory removed after the file's tests. */
+function mkdtempSync(prefix: string): string {
+  const dir = makeTempDir(prefix);
+  tempDirs.push(dir);
+  return dir;
+}
 
 async function seed(): Promise<void> {
   const c = await fx.appClient();
@@ -69,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.stop();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('backup and restore on a real PostgreSQL', () => {
