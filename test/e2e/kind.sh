@@ -12,7 +12,7 @@
 #   CLUSTER_NAME     kind cluster name (default cto-e2e); an existing cluster of that name is reused
 #   KEEP_CLUSTER=1   leave the cluster running at the end (default: deleted, also on failure)
 #   KIND_NODE_IMAGE  node image (default kindest/node:v1.34.0)
-#   CNPG_VERSION     CloudNativePG release installed from its release manifest (default 1.27.1)
+#   CNPG_VERSION     CloudNativePG release installed from its release manifest (default 1.30.1, the version src/render/postgres/cnpg.ts targets)
 #   IMAGE_TAG        tag of the operator image built here (default e2e-<git short sha>)
 #   TIMEOUT          how long to wait for the tenant to become Ready (default 15m)
 #
@@ -24,7 +24,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 E2E_DIR="$REPO_ROOT/test/e2e"
 CLUSTER_NAME=${CLUSTER_NAME:-cto-e2e}
 KIND_NODE_IMAGE=${KIND_NODE_IMAGE:-kindest/node:v1.34.0}
-CNPG_VERSION=${CNPG_VERSION:-1.27.1}
+CNPG_VERSION=${CNPG_VERSION:-1.30.1}
 IMAGE_TAG=${IMAGE_TAG:-e2e-$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo local)}
 TIMEOUT=${TIMEOUT:-15m}
 
