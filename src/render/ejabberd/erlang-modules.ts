@@ -171,7 +171,7 @@ c2s_authenticated_packet(State, _Pkt) ->
     State.
 
 audit(JID, Pkt, El) ->
-    case catch xmpp:get_ns(El) of
+    case try xmpp:get_ns(El) catch _:_ -> undefined end of
         ?NS_COMMANDS ->
             logger:info("Admin audit: ~ts requested ad-hoc command \\"~ts\\" (~ts) at ~ts",
                         [jid:encode(JID), attr(<<"node">>, El, <<"?">>),
