@@ -39,7 +39,19 @@ export interface ApiServerInput {
   readonly securePort: number;
   readonly certDir: string;
   readonly pki: ControlPlanePki;
+  /** Audit policy and log: every write request, with its user agent, for tests that count writes. */
+  readonly audit?: { readonly policyFile: string; readonly logFile: string };
 }
+
+/** Audit policy of the local control plane: metadata of every write, nothing for reads. */
+export const AUDIT_POLICY_YAML = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+`;
 
 export function apiServerArgs(input: ApiServerInput): string[] {
   const { pki } = input;
@@ -65,6 +77,7 @@ export function apiServerArgs(input: ApiServerInput): string[] {
     // On SIGTERM, drain ordinary requests and then give open watches 2s instead of the 60s
     // request timeout, so a restart under running clients takes seconds, not a minute.
     "--shutdown-send-retry-after=true",
+    ...(input.audit ? [`--audit-policy-file=${input.audit.policyFile}`, `--audit-log-path=${input.audit.logFile}`, "--audit-log-format=json", "--audit-log-mode=blocking"] : []),
   ];
 }
 

@@ -4,12 +4,13 @@
  * a private temporary directory. Like controller-runtime's envtest, plus the controllers and
  * nodes that make workloads actually progress.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import type { ControlPlaneBinaries } from "./build.js";
 import {
+  AUDIT_POLICY_YAML,
   apiServerArgs,
   controllerManagerArgs,
   etcdArgs,
@@ -43,6 +44,8 @@ export interface ControlPlane {
   readonly dir: string;
   /** Admin kubeconfig (system:masters) with embedded credentials. */
   readonly kubeconfigPath: string;
+  /** JSON audit log of every write request (with user agents), for tests that count writes. */
+  readonly auditLogPath: string;
   /** https://127.0.0.1:<port> */
   readonly server: string;
   readonly logFiles: Readonly<Record<ComponentName, string>>;
@@ -87,6 +90,8 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
 
 class LocalControlPlane implements ControlPlane {
   readonly kubeconfigPath: string;
+  /** JSON audit log of every write request (with user agents), for tests that count writes. */
+  readonly auditLogPath: string;
   readonly logFiles: Readonly<Record<ComponentName, string>>;
   server = "";
   private readonly log: (line: string) => void;
@@ -103,6 +108,7 @@ class LocalControlPlane implements ControlPlane {
     private readonly options: StartControlPlaneOptions,
   ) {
     this.kubeconfigPath = path.join(dir, "kubeconfig");
+    this.auditLogPath = path.join(dir, "logs", "audit.log");
     this.log = options.log ?? (() => {});
     this.timeoutMs = options.componentTimeoutMs ?? DEFAULT_COMPONENT_TIMEOUT_MS;
     const logDir = path.join(dir, "logs");
@@ -135,11 +141,14 @@ class LocalControlPlane implements ControlPlane {
 
     const apiPort = await findFreePort();
     this.server = `https://127.0.0.1:${apiPort}`;
+    const auditPolicyFile = path.join(this.dir, "audit-policy.yaml");
+    await writeFile(auditPolicyFile, AUDIT_POLICY_YAML);
     this.apiServerArgs = apiServerArgs({
       etcdClientPort: etcdPorts.client,
       securePort: apiPort,
       certDir: path.join(this.dir, "apiserver-certs"),
       pki,
+      audit: { policyFile: auditPolicyFile, logFile: this.auditLogPath },
     });
     await writeAdminKubeconfig(this.kubeconfigPath, {
       server: this.server,

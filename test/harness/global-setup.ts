@@ -30,6 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("controlPlane", {
     kubeconfigPath: controlPlane.kubeconfigPath,
     server: controlPlane.server,
+    auditLogPath: controlPlane.auditLogPath,
     dir: controlPlane.dir,
     binaries,
     keepDirs: keepDir,

@@ -9,6 +9,8 @@ export interface SharedControlPlaneInfo {
   readonly kubeconfigPath: string;
   /** https://127.0.0.1:<port> */
   readonly server: string;
+  /** The API server's JSON audit log of write requests (user agent included). */
+  readonly auditLogPath: string;
   /** Temporary directory with data, certificates and logs/<component>.log. */
   readonly dir: string;
   /** The binaries it runs, so a test can start a private control plane it may disrupt. */

@@ -5,7 +5,8 @@ import { KubeClient } from '../../src/kube/client.js';
 import { KubeObjects } from '../../src/kube/objects.js';
 import { resourceFor } from '../../src/kube/resources.js';
 import { names } from '../../src/render/index.js';
-import { uniqueName } from '../harness/kube.js';
+import { sharedControlPlane, uniqueName } from '../harness/kube.js';
+import { readFile } from 'node:fs/promises';
 import { condition, createTenant, getTenant, installCrdAndStorage, kubeConfig, objects, startOperator, tenantSpec, waitFor, waitForCondition, type TestOperator } from './support/operator.js';
 
 // A tenant's life on a real control plane: created, Ready from its workloads' own status, changed,
@@ -102,6 +103,11 @@ describe('changes, drift and no-op resyncs', () => {
     await reconcileTenant(ctx, name);
     const writes = ['POST', 'PUT', 'PATCH', 'DELETE'].map((v) => client.stats.requests[v] ?? 0);
     expect(writes).toEqual([0, 0, 0, 0]);
+    // And as the API server saw it: its audit log records every write with the client's user agent.
+    const audit = await readFile(sharedControlPlane().auditLogPath, 'utf8');
+    const probeWrites = audit.split('\n').filter((l) => l.includes('"userAgent":"resync-probe"'));
+    expect(probeWrites).toEqual([]);
+    expect(audit).toMatch(/"userAgent":"chat-tenant-operator\//); // the log does see the operator's writes
     expect((await getTenant(name))?.metadata['resourceVersion']).toBe(tenantBefore?.metadata['resourceVersion']);
   });
 });
