@@ -103,13 +103,15 @@ export interface CertificateFacts {
   notBefore: Date;
   notAfter: Date;
   dnsNames: string[];
+  ipAddresses: string[];
 }
 
 export function inspectCertificate(pem: string): CertificateFacts {
   const cert = new x509.X509Certificate(pem);
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const dnsNames = san ? san.names.items.filter((n) => n.type === 'dns').map((n) => n.value) : [];
-  return { subject: cert.subject, issuer: cert.issuer, notBefore: cert.notBefore, notAfter: cert.notAfter, dnsNames };
+  const ipAddresses = san ? san.names.items.filter((n) => n.type === 'ip').map((n) => n.value) : [];
+  return { subject: cert.subject, issuer: cert.issuer, notBefore: cert.notBefore, notAfter: cert.notAfter, dnsNames, ipAddresses };
 }
 
 /** True when the leaf chains to the CA by signature (not only by name). */
@@ -145,6 +147,7 @@ export async function renewalReason(pair: KeyPairPem | undefined, ca: KeyPairPem
   if (!(await isSignedBy(pair.certPem, ca.certPem))) return 'issued by another CA';
   const want = [...request.dnsNames].sort().join(',');
   if ([...facts.dnsNames].sort().join(',') !== want) return 'names changed';
+  if ([...facts.ipAddresses].sort().join(',') !== [...(request.ipAddresses ?? [])].sort().join(',')) return 'addresses changed';
   return undefined;
 }
 

@@ -21,12 +21,17 @@ export type RandomSource = (bytes: number) => Buffer;
 
 const password = (random: RandomSource) => random(24).toString('base64url');
 
-export function leafRequests(tenant: ChatTenant, settings: OperatorSettings): Record<'messaging' | 'database' | 'databaseClient', LeafRequest> {
+/**
+ * What each certificate must cover. `databaseServiceIPs` are the ClusterIPs of the database Services:
+ * ejabberd verifies PostgreSQL's certificate against the address it dialled, not the host name
+ * (processone/ejabberd#4180), so the database certificate carries them as IP SANs too.
+ */
+export function leafRequests(tenant: ChatTenant, settings: OperatorSettings, databaseServiceIPs: readonly string[] = []): Record<'messaging' | 'database' | 'databaseClient', LeafRequest> {
   const messaging = messagingDnsNames(tenant, settings);
   const database = databaseDnsNames(tenant, settings);
   return {
     messaging: { commonName: tenant.spec.xmppDomains[0]!, dnsNames: messaging, usage: 'server' },
-    database: { commonName: database[0]!, dnsNames: database, usage: 'server' },
+    database: { commonName: database[0]!, dnsNames: database, usage: 'server', ...(databaseServiceIPs.length > 0 ? { ipAddresses: [...databaseServiceIPs].sort() } : {}) },
     databaseClient: { commonName: DATABASE_CLIENT_COMMON_NAME, dnsNames: [], usage: 'client' },
   };
 }
@@ -56,6 +61,7 @@ export async function resolveMaterial(
   observed: ObservedSecrets,
   now: Date,
   random: RandomSource = randomBytes,
+  databaseServiceIPs: readonly string[] = [],
 ): Promise<ResolvedMaterial> {
   const generated: string[] = [];
   const take = (secretName: string, key: string, make: () => string): string => {
@@ -76,7 +82,7 @@ export async function resolveMaterial(
   };
   let issued: CertificatePlan['issued'] = [];
   if (tenant.spec.tls.mode === 'OperatorCA') {
-    const plan = await planCertificates(tenant.metadata.name, observedCertificates(observed), leafRequests(tenant, settings), now, tenant.spec.tls.renewBeforeDays);
+    const plan = await planCertificates(tenant.metadata.name, observedCertificates(observed), leafRequests(tenant, settings, databaseServiceIPs), now, tenant.spec.tls.renewBeforeDays);
     material.certificates = plan.certificates;
     issued = plan.issued;
   }

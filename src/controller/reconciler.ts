@@ -1,5 +1,5 @@
 import { API_GROUP_VERSION, FINALIZER, KIND, tenantNamespace, validateChatTenant, type ChatTenant, type ChatTenantObject, type ChatTenantStatus } from '../api/index.js';
-import { ANNOTATION_RETAIN, objectKey, placeholderMaterial, renderTenant, tlsSecretNames, type ClusterCapabilities, type KubeObject } from '../render/index.js';
+import { ANNOTATION_RETAIN, names, objectKey, placeholderMaterial, renderTenant, tlsSecretNames, type ClusterCapabilities, type KubeObject } from '../render/index.js';
 import type { Json } from '../kube/client.js';
 import { isInvalid } from '../kube/errors.js';
 import { OPTIONAL_CRDS } from '../kube/resources.js';
@@ -129,7 +129,7 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
     .filter((o) => o.kind === 'Secret')
     .map((o) => o.metadata.name);
   const observedSecrets = await observeSecrets(ctx, namespace, secretNames);
-  const resolved = await resolveMaterial(tenant, ctx.settings, observedSecrets, now, ctx.random);
+  const resolved = await resolveMaterial(tenant, ctx.settings, observedSecrets, now, ctx.random, databaseServiceIPs(ctx, tenant));
   const desired = installable(renderTenant({ tenant, material: resolved.material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
 
   let writes = 0;
@@ -194,6 +194,15 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   updateTenantMetrics(ctx, name, status);
   if (writes + pruned > 0 || statusWritten) log.info({ applied: writes, pruned, phase: status.phase }, 'reconciled');
   return { requeueAfterMs: status.phase === 'Ready' ? ctx.resyncMs : ctx.notReadyRequeueMs };
+}
+
+/** ClusterIPs of the database Services that exist (the database certificate must name them). */
+function databaseServiceIPs(ctx: ReconcileContext, tenant: ChatTenant): string[] {
+  const namespace = tenantNamespace(tenant.metadata.name);
+  const services = tenant.spec.database.provider === 'cloudnative-pg' ? [`${names.database.cluster}-rw`, `${names.database.cluster}-r`, `${names.database.cluster}-ro`] : [names.database.service];
+  return services
+    .map((s) => ((ctx.caches.get('v1', 'Service', s, namespace)?.['spec'] as Json | undefined)?.['clusterIP'] as string | undefined))
+    .filter((ip): ip is string => !!ip && ip !== 'None');
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { KubeObject, RenderInput } from './types.js';
+import { withTlsChecksum } from './tls-rollout.js';
 import { renderLimitRange, renderNamespace, renderResourceQuota } from './namespace.js';
 import { renderServiceAccounts } from './serviceaccounts.js';
 import { renderNetworkPolicies } from './network.js';
@@ -37,7 +38,7 @@ export function renderTenant(input: RenderInput): KubeObject[] {
   const ejabberdConfig = renderEjabberdConfigSecret(tenant, settings, material);
   objects.push(ejabberdConfig, ...renderEjabberdServices(tenant), renderEjabberdStatefulSet(tenant, settings, ejabberdConfig), ...renderEjabberdPdb(tenant), renderArchivePurgeCronJob(tenant, settings));
   objects.push(...renderBackupPvc(tenant), renderBackupCronJob(tenant, settings));
-  return objects;
+  return withTlsChecksum(objects, material.certificates);
 }
 
 /** Stable identity of an object within a tenant: how apply, prune and tests match objects. */

@@ -5,6 +5,8 @@ import { KubeClient } from '../../src/kube/client.js';
 import { KubeObjects } from '../../src/kube/objects.js';
 import { resourceFor } from '../../src/kube/resources.js';
 import { names } from '../../src/render/index.js';
+import { ANNOTATION_TLS_CHECKSUM } from '../../src/render/tls-rollout.js';
+import { inspectCertificate } from '../../src/controller/certificates.js';
 import { sharedControlPlane, uniqueName } from '../harness/kube.js';
 import { readFile } from 'node:fs/promises';
 import { condition, createTenant, getTenant, installCrdAndStorage, kubeConfig, objects, startOperator, tenantSpec, waitFor, waitForCondition, type TestOperator } from './support/operator.js';
@@ -45,6 +47,19 @@ describe('a tenant on a real control plane', () => {
     ] as const) {
       expect(await o.get({ apiVersion, kind, name: n, namespace: kind === 'Namespace' ? undefined : name }), `${kind}/${n}`).toBeDefined();
     }
+  });
+
+  it('names the database Service address in the database certificate (ejabberd verifies the dialled IP)', async () => {
+    const o = objects();
+    const service = await o.get<any>({ apiVersion: 'v1', kind: 'Service', name: names.database.service, namespace: name });
+    await waitFor('certificate carries the ClusterIP', async () => {
+      const secret = await o.get<any>({ apiVersion: 'v1', kind: 'Secret', name: names.database.tlsSecret, namespace: name });
+      return inspectCertificate(Buffer.from(secret.data['tls.crt'], 'base64').toString()).ipAddresses.includes(service.spec.clusterIP);
+    }, 30_000);
+    // The pods that serve it roll with it: the template carries the certificates' checksum.
+    const sts = await o.get<any>({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: names.database.statefulSet, namespace: name });
+    expect(sts.spec.template.metadata.annotations[ANNOTATION_TLS_CHECKSUM]).toMatch(/^[0-9a-f]{64}$/);
+    await waitForCondition(name, 'Ready', 'True');
   });
 });
 

@@ -205,3 +205,17 @@ describe('a CA per tenant', () => {
     expect(serials.size).toBe(4);
   });
 });
+
+describe('database certificate addresses', () => {
+  it('is reissued when the Service addresses it must carry change, and kept when they do not', async () => {
+    const { issueTenantCa, issueLeaf, renewalReason, inspectCertificate } = await import('../../src/controller/certificates.js');
+    const now = new Date('2026-11-23T00:00:00Z');
+    const ca = await issueTenantCa('ips', now);
+    const request = { commonName: 'postgres', dnsNames: ['postgres'], usage: 'server' as const, ipAddresses: ['10.0.0.17'] };
+    const leaf = await issueLeaf(ca, request, now);
+    expect(inspectCertificate(leaf.certPem).ipAddresses).toEqual(['10.0.0.17']);
+    expect(await renewalReason(leaf, ca, request, now, 30)).toBeUndefined();
+    expect(await renewalReason(leaf, ca, { ...request, ipAddresses: ['10.0.0.99'] }, now, 30)).toBe('addresses changed');
+    expect(await renewalReason(leaf, ca, { ...request, ipAddresses: [] }, now, 30)).toBe('addresses changed');
+  });
+});
