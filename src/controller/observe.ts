@@ -41,7 +41,19 @@ export function networkFacts(desired: ObservedWorld['desired']): ConditionFacts 
   return ok('NetworkPoliciesInPlace', `${policies.length} network policies in place, default deny first.`);
 }
 
-export function certificateFacts(tenant: ChatTenant, certificates: TenantCertificates | undefined, desired: ObservedWorld['desired'], now: Date, notAfter: (pem: string) => Date): TenantFacts['certificates'] {
+/**
+ * `databaseAddresses`: ClusterIPs of the database Services, and `certifiedAddresses`: the IP SANs of the
+ * operator-issued database certificate. ejabberd verifies the address it dials, so until the
+ * certificate names every address the messaging server cannot reach its database: not Ready.
+ */
+export function certificateFacts(
+  tenant: ChatTenant,
+  certificates: TenantCertificates | undefined,
+  desired: ObservedWorld['desired'],
+  now: Date,
+  notAfter: (pem: string) => Date,
+  addresses: { databaseAddresses: string[]; certifiedAddresses: string[] } = { databaseAddresses: [], certifiedAddresses: [] },
+): TenantFacts['certificates'] {
   const tlsSecrets = desired.filter((d) => d.object.kind === 'Secret' && (d.object as { type?: string }).type === 'kubernetes.io/tls');
   const certs = desired.filter((d) => d.object.kind === 'Certificate');
   const missing = [...tlsSecrets, ...certs].filter((d) => !d.live).map((d) => `${d.object.kind}/${d.object.metadata.name}`);
@@ -52,6 +64,8 @@ export function certificateFacts(tenant: ChatTenant, certificates: TenantCertifi
     expiry.database = notAfter(certificates.database.certPem).toISOString();
   }
   if (missing.length > 0) return { ...no('CertificatesMissing', `Not in place yet: ${missing.join(', ')}.`), notAfter: expiry };
+  const uncovered = certificates ? addresses.databaseAddresses.filter((ip) => !addresses.certifiedAddresses.includes(ip)) : [];
+  if (uncovered.length > 0) return { ...no('AwaitingDatabaseAddress', `The database certificate is being reissued for the database Service address(es) ${uncovered.join(', ')}.`), notAfter: expiry };
   const expired = Object.entries(expiry).filter(([, t]) => t && Date.parse(t) <= now.getTime());
   if (expired.length > 0) return { ...no('CertificateExpired', `Expired: ${expired.map(([k]) => k).join(', ')}.`), notAfter: expiry };
   const how = tenant.spec.tls.mode === 'OperatorCA' ? 'issued by the tenant\'s own CA' : tenant.spec.tls.mode === 'CertManager' ? 'requested from cert-manager' : 'provided by the platform team';

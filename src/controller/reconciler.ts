@@ -165,7 +165,10 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   const facts = {
     namespace: namespaceFacts(ctx.caches.namespace(namespace)),
     network: networkFacts(world),
-    certificates: certificateFacts(tenant, resolved.material.certificates, world, now, (pem) => inspectCertificate(pem).notAfter),
+    certificates: certificateFacts(tenant, resolved.material.certificates, world, now, (pem) => inspectCertificate(pem).notAfter, {
+      databaseAddresses: databaseServiceIPsIn(world),
+      certifiedAddresses: resolved.material.certificates ? inspectCertificate(resolved.material.certificates.database.certPem).ipAddresses : [],
+    }),
     database: databaseFacts(tenant, {
       databaseWorkload:
         tenant.spec.database.provider === 'cloudnative-pg'
@@ -196,13 +199,23 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   return { requeueAfterMs: status.phase === 'Ready' ? ctx.resyncMs : ctx.notReadyRequeueMs };
 }
 
+const databaseServiceNames = (tenant: ChatTenant) =>
+  tenant.spec.database.provider === 'cloudnative-pg' ? [`${names.database.cluster}-rw`, `${names.database.cluster}-r`, `${names.database.cluster}-ro`] : [names.database.service];
+const clusterIPOf = (service: Json | undefined) => ((service?.['spec'] as Json | undefined)?.['clusterIP'] as string | undefined);
+const realIP = (ip: string | undefined): ip is string => !!ip && ip !== 'None';
+
 /** ClusterIPs of the database Services that exist (the database certificate must name them). */
 function databaseServiceIPs(ctx: ReconcileContext, tenant: ChatTenant): string[] {
   const namespace = tenantNamespace(tenant.metadata.name);
-  const services = tenant.spec.database.provider === 'cloudnative-pg' ? [`${names.database.cluster}-rw`, `${names.database.cluster}-r`, `${names.database.cluster}-ro`] : [names.database.service];
-  return services
-    .map((s) => ((ctx.caches.get('v1', 'Service', s, namespace)?.['spec'] as Json | undefined)?.['clusterIP'] as string | undefined))
-    .filter((ip): ip is string => !!ip && ip !== 'None');
+  return databaseServiceNames(tenant).map((s) => clusterIPOf(ctx.caches.get('v1', 'Service', s, namespace))).filter(realIP);
+}
+
+/** The same, from this reconcile's view (apply answers included); CloudNativePG's Services are not rendered. */
+function databaseServiceIPsIn(world: Array<{ object: KubeObject; live: Json | undefined }>): string[] {
+  return world
+    .filter((d) => d.object.kind === 'Service' && d.object.metadata.labels?.['app.kubernetes.io/component'] === 'database')
+    .map((d) => clusterIPOf(d.live))
+    .filter(realIP);
 }
 
 /**
