@@ -16,6 +16,13 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A request that has not answered in this time is abandoned and fails (and is retried by its caller).
+ * Without it, a request caught in an API server restart can hang forever and stall the one tenant
+ * whose reconcile made it. Watches are exempt: they are long-lived by design and renewed on a timer.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export interface KubeClientStats {
   /** Requests by verb (GET, LIST is GET with no name, PATCH, POST, PUT, DELETE, WATCH). */
   requests: Record<string, number>;
@@ -76,7 +83,8 @@ export class KubeClient {
   /** One request; resolves with the decoded JSON answer, rejects with ApiError on 4xx/5xx. */
   async request<T = Json>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     this.count(method);
-    const res = await this.open(method, path, options);
+    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const res = await this.open(method, path, { ...options, signal });
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');

@@ -1,6 +1,6 @@
 import type { Json, KubeClient } from './client.js';
 import { isGone } from './errors.js';
-import { collectionPath, type ResourceType } from './resources.js';
+import { apiVersionOf, collectionPath, type ResourceType } from './resources.js';
 
 // A list-then-watch cache of one resource type, like client-go's reflector + store:
 // relists after 410 Gone, resumes the watch from the last resource version after a normal close,
@@ -87,7 +87,10 @@ export class Informer {
       query: { labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector },
     });
     const fresh = new Map<string, Json>();
-    for (const item of answer.items ?? []) fresh.set(keyOf(item), item);
+    // Items of a list carry no apiVersion and kind (watch events do): fill them in, so every object in
+    // the store looks the same whichever way it arrived.
+    const typeMeta = { apiVersion: apiVersionOf(this.resource), kind: this.resource.kind };
+    for (const item of answer.items ?? []) fresh.set(keyOf(item), { ...typeMeta, ...item });
     for (const [key, old] of this.store) if (!fresh.has(key)) this.emit('DELETED', old);
     for (const [key, item] of fresh) {
       const old = this.store.get(key);
@@ -111,7 +114,8 @@ export class Informer {
         watch: 1,
         resourceVersion: this.resourceVersion,
         allowWatchBookmarks: true,
-        timeoutSeconds: this.options.watchTimeoutSeconds ?? 300,
+        // Renewed every minute: a watch that an API server restart left silent recovers within it.
+        timeoutSeconds: this.options.watchTimeoutSeconds ?? 60,
         labelSelector: this.options.labelSelector,
         fieldSelector: this.options.fieldSelector,
       },
