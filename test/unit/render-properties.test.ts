@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { API_GROUP_VERSION, chatTenantManifest, defaultSettings, validateChatTenant, type ChatTenant, type ChatTenantSpecInput } from '../../src/api/index.js';
-import { LABEL_TENANT, adminJids, renderTenant, type KubeObject, type TenantMaterial } from '../../src/render/index.js';
+import { LABEL_TENANT, renderTenant, type KubeObject, type TenantMaterial } from '../../src/render/index.js';
 import { toYamlDocuments } from '../../src/cli/output.js';
 import { specArbitrary, tenantName } from '../support/arbitraries.js';
+import { markedMaterial as marked } from '../support/marked-material.js';
 import { podSpecsOf, restrictedViolations } from '../support/pod-security.js';
 
 const settings = defaultSettings();
@@ -16,18 +17,7 @@ function tenantOf(name: string, spec: ChatTenantSpecInput): ChatTenant {
 }
 
 /** Material whose every value is a unique marker, so a leak into a non-Secret object can be found. */
-function markedMaterial(tenant: ChatTenant): TenantMaterial {
-  const mark = (what: string) => `SECRET-${tenant.metadata.name}-${what}-7f3a9c`;
-  const pair = (what: string) => ({ certPem: `CERT-${what}`, keyPem: mark(`${what}-key`) });
-  return {
-    erlangCookie: mark('cookie'),
-    databaseSuperuserPassword: mark('superuser'),
-    databaseAppPassword: mark('app'),
-    adminPasswords: Object.fromEntries(adminJids(tenant).map((jid, i) => [jid, mark(`admin${i}`)])),
-    backupKey: mark('backupkey'),
-    certificates: { ca: pair('ca'), messaging: pair('messaging'), database: pair('database'), databaseClient: pair('client') },
-  };
-}
+const markedMaterial = (tenant: ChatTenant) => marked(tenant, `${tenant.metadata.name}-7f3a9c`);
 
 function secretValues(material: TenantMaterial): string[] {
   const c = material.certificates!;

@@ -8,7 +8,8 @@ import { ALGORITHM_NAME, FORMAT_VERSION } from '../../src/backup/format.js';
 import type { BackupManifest } from '../../src/backup/manifest.js';
 import type { Io } from '../../src/cli/commands.js';
 import { reportCommand } from '../../src/cli/report.js';
-import { adminJids, renderPgHba, renderTenant, type TenantMaterial } from '../../src/render/index.js';
+import { renderPgHba, renderTenant } from '../../src/render/index.js';
+import { markedMaterial as marked } from '../support/marked-material.js';
 import { renderEvidenceReport, tenantConfiguration, type BackupRecord, type EvidenceInput } from '../../src/report/index.js';
 import { minimalSpec, tenantFixture } from '../support/tenants.js';
 
@@ -17,18 +18,7 @@ const capabilities = { cloudNativePG: true, certManager: true, prometheusOperato
 const NOW = '2026-11-23T12:00:00Z';
 
 /** Material whose every secret value is a marker that must never reach a report. */
-function markedMaterial(tenant: ChatTenant): TenantMaterial {
-  const mark = (what: string) => `SECRET-${what}-5b1e77`;
-  const pair = (what: string) => ({ certPem: `CERT-${what}`, keyPem: mark(`${what}-key`) });
-  return {
-    erlangCookie: mark('cookie'),
-    databaseSuperuserPassword: mark('superuser'),
-    databaseAppPassword: mark('app'),
-    adminPasswords: Object.fromEntries(adminJids(tenant).map((jid, i) => [jid, mark(`admin${i}`)])),
-    backupKey: mark('backupkey'),
-    certificates: { ca: pair('ca'), messaging: pair('messaging'), database: pair('database'), databaseClient: pair('client') },
-  };
-}
+const markedMaterial = (tenant: ChatTenant) => marked(tenant, '5b1e77');
 
 const status: ChatTenantStatus = {
   observedGeneration: 4,
