@@ -1,6 +1,7 @@
-import { backupStorageClass, operatorImage, tenantNamespace, type ChatTenant, type OperatorSettings } from '../api/index.js';
+import { backupStorageClass, operatorImage, type ChatTenant, type OperatorSettings } from '../api/index.js';
 import { componentLabels, objectMeta, selectorLabels } from './meta.js';
-import { names, ports } from './names.js';
+import { names } from './names.js';
+import { databaseClientEnv } from './postgres/client-env.js';
 import { hardenContainers, restrictedPodSecurityContext } from './pod-security.js';
 import { DEFAULT_RESOURCES, resourceRequirements } from './resources.js';
 import { tlsSecretNames } from './tls.js';
@@ -19,10 +20,7 @@ const DB_CA_DIR = '/etc/backup-db-ca';
 const S3_CA_DIR = '/etc/backup-s3-ca';
 export const BACKUP_MOUNT = '/backups';
 
-export function databaseHost(tenant: ChatTenant, settings: OperatorSettings): string {
-  const service = tenant.spec.database.provider === 'cloudnative-pg' ? names.database.cnpgReadWriteService : names.database.service;
-  return `${service}.${tenantNamespace(tenant.metadata.name)}.svc.${settings.clusterDomain}`;
-}
+export { databaseHost } from './postgres/client-env.js';
 
 export function renderBackupPvc(tenant: ChatTenant): KubeObject[] {
   const pvc = tenant.spec.backup.target.pvc;
@@ -45,14 +43,7 @@ export function backupEnv(tenant: ChatTenant, settings: OperatorSettings): EnvVa
   const { backup } = tenant.spec;
   const env: EnvVar[] = [
     { name: 'TENANT', value: tenant.metadata.name },
-    { name: 'PGHOST', value: databaseHost(tenant, settings) },
-    { name: 'PGPORT', value: String(ports.postgres) },
-    { name: 'PGDATABASE', value: names.database.appDatabase },
-    { name: 'PGUSER', valueFrom: { secretKeyRef: { name: names.database.appSecret, key: 'username' } } },
-    { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: names.database.appSecret, key: 'password' } } },
-    // verify-full: the server certificate must chain to the tenant CA and match the host name.
-    { name: 'PGSSLMODE', value: 'verify-full' },
-    { name: 'PGSSLROOTCERT', value: `${DB_CA_DIR}/ca.crt` },
+    ...databaseClientEnv(tenant, settings, DB_CA_DIR),
     { name: 'BACKUP_KEY_FILE', value: `${KEY_DIR}/key` },
   ];
   if (backup.retention.count !== undefined) env.push({ name: 'BACKUP_RETENTION_COUNT', value: String(backup.retention.count) });

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { messagingImage, postgresImage, type ChatTenant, type OperatorSettings } from '../../api/index.js';
-import { databaseHost } from '../backup.js';
+import { databaseClientEnv } from './client-env.js';
 import { EJABBERD_UID } from '../ejabberd/pod-layout.js';
 import { componentLabels, objectMeta, selectorLabels } from '../meta.js';
-import { names, ports } from '../names.js';
+import { names } from '../names.js';
 import { hardenContainers, restrictedPodSecurityContext } from '../pod-security.js';
 import { tlsSecretNames } from '../tls.js';
 import type { KubeObject } from '../types.js';
@@ -118,13 +118,7 @@ export function renderSchemaJob(tenant: ChatTenant, settings: OperatorSettings, 
         imagePullPolicy: tenant.spec.database.image.pullPolicy,
         command: ['/bin/sh', `${SCRIPT_DIR}/run.sh`],
         env: [
-          { name: 'PGHOST', value: databaseHost(tenant, settings) },
-          { name: 'PGPORT', value: String(ports.postgres) },
-          { name: 'PGDATABASE', value: names.database.appDatabase },
-          { name: 'PGUSER', valueFrom: { secretKeyRef: { name: names.database.appSecret, key: 'username' } } },
-          { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: names.database.appSecret, key: 'password' } } },
-          { name: 'PGSSLMODE', value: 'verify-full' },
-          { name: 'PGSSLROOTCERT', value: `${DB_CA_DIR}/ca.crt` },
+          ...databaseClientEnv(tenant, settings, DB_CA_DIR),
           { name: 'PGCONNECT_TIMEOUT', value: '10' },
           { name: 'PGAPPNAME', value: SCHEMA_APP },
         ],

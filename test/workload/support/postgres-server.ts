@@ -7,6 +7,7 @@ import { renderPgHba, renderPostgresqlConf } from '../../../src/render/index.js'
 import type { KeyPairPem } from '../../../src/render/index.js';
 import { ensureDebianPackages } from './debian.js';
 import { freePort } from './ports.js';
+import { stopProcessGroup } from './process-group.js';
 
 // A real PostgreSQL (Debian's) started with the configuration the operator renders: the same
 // postgresql.conf and pg_hba.conf, only the paths and the port adapted. PostgreSQL refuses to run as
@@ -115,27 +116,7 @@ export async function startPostgres(options: PostgresServerOptions): Promise<Pos
     },
     logTail: (lines = 40) => readFileSync(logFile, 'utf8').split('\n').slice(-lines).join('\n'),
     async stop() {
-      if (child.exitCode === null && child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGINT'); // fast shutdown
-        } catch {
-          /* already gone */
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            try {
-              process.kill(-child.pid!, 'SIGKILL');
-            } catch {
-              /* gone */
-            }
-            resolve();
-          }, 10_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
+      await stopProcessGroup(child, 'SIGINT', 10_000); // fast shutdown
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -7,6 +7,7 @@ import { Agent, request } from 'node:https';
 import type { KeyPairPem } from '../../../src/render/index.js';
 import { ensureVersityGw } from './s3-build.js';
 import { freePort } from './ports.js';
+import { stopProcessGroup } from './process-group.js';
 
 // A real S3-compatible server (versitygw, posix backend) on 127.0.0.1, serving HTTPS with a
 // certificate from a test CA, as an on-prem object store with a private CA would.
@@ -56,27 +57,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     root,
     logTail: (lines = 40) => readFileSync(logFile, 'utf8').split('\n').slice(-lines).join('\n'),
     async stop() {
-      if (child.exitCode === null && child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGTERM');
-        } catch {
-          /* gone */
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            try {
-              process.kill(-child.pid!, 'SIGKILL');
-            } catch {
-              /* gone */
-            }
-            resolve();
-          }, 5000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
+      await stopProcessGroup(child, 'SIGTERM', 5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
