@@ -4,7 +4,8 @@
  */
 import type { ControlPlanePki } from "./pki.js";
 
-export const SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24";
+// A /16: a benchmark of 1,000 tenants needs thousands of ClusterIPs (a /24 runs out near 100 tenants).
+export const SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/16";
 /** Pod IPs that kwok hands out; apart from the service range so addresses never look alike. */
 export const FAKE_POD_CIDR = "10.244.0.0/16";
 /** Annotation that tells our kwok instance which Nodes it simulates. */

@@ -41,7 +41,7 @@ export interface ControlPlanePki {
 export const ADMIN_USER = "chat-tenant-operator-admin";
 export const ADMIN_GROUP = "system:masters";
 
-/** First address of --service-cluster-ip-range=10.0.0.0/24: the `kubernetes` service's ClusterIP. */
+/** First address of --service-cluster-ip-range=10.0.0.0/16: the `kubernetes` service's ClusterIP. */
 export const KUBERNETES_SERVICE_IP = "10.0.0.1";
 
 export async function generateControlPlanePki(dir: string): Promise<ControlPlanePki> {
