@@ -91,15 +91,19 @@ export class Informer {
     // the store looks the same whichever way it arrived.
     const typeMeta = { apiVersion: apiVersionOf(this.resource), kind: this.resource.kind };
     for (const item of answer.items ?? []) fresh.set(keyOf(item), { ...typeMeta, ...item });
-    for (const [key, old] of this.store) if (!fresh.has(key)) this.emit('DELETED', old);
+    const changes: Array<[WatchEventType, Json]> = [];
+    for (const [key, old] of this.store) if (!fresh.has(key)) changes.push(['DELETED', old]);
     for (const [key, item] of fresh) {
       const old = this.store.get(key);
-      if (!old) this.emit('ADDED', item);
-      else if ((old['metadata'] as Json)['resourceVersion'] !== (item['metadata'] as Json)['resourceVersion']) this.emit('MODIFIED', item);
+      if (!old) changes.push(['ADDED', item]);
+      else if ((old['metadata'] as Json)['resourceVersion'] !== (item['metadata'] as Json)['resourceVersion']) changes.push(['MODIFIED', item]);
     }
+    // The cache first, then the handlers: a handler may read the cache at once (the work queue starts
+    // a reconcile synchronously), and must find the state the event announces.
     this.store.clear();
     for (const [k, v] of fresh) this.store.set(k, v);
     this.resourceVersion = answer.metadata.resourceVersion;
+    for (const [type, object] of changes) this.emit(type, object);
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncedWaiters.splice(0)) w();
