@@ -2,6 +2,7 @@ import { databaseInstances, tenantNamespace, type ChatTenant } from '../api/inde
 import { names, POD_SECURITY_LABELS, type KubeObject, type TenantCertificates } from '../render/index.js';
 import type { Json } from '../kube/client.js';
 import type { ConditionFacts, TenantFacts } from './status.js';
+import { databaseStatus } from './database-status.js';
 
 // Turns what the caches hold into the facts each condition is computed from. Pure over its inputs:
 // the reconciler passes the cached objects in.
@@ -104,22 +105,14 @@ export function databaseFacts(tenant: ChatTenant, world: Pick<ObservedWorld, 'da
     const which = world.unencrypted.map((u) => `${u.field}: StorageClass "${u.name}" is not vouched encrypted (${u.how})`).join('; ');
     return { ...base, readyInstances: 0, ...no('StorageNotEncrypted', `${which}. PHI may not be stored on it: list the class in the operator setting encryptedStorageClasses or annotate it as encrypted.`) };
   }
-  if (provider === 'cloudnative-pg') {
-    if (!world.cloudNativePGInstalled) {
-      return { ...base, readyInstances: 0, ...no('CloudNativePGNotInstalled', 'spec.database.provider is cloudnative-pg but the CloudNativePG operator (CRD clusters.postgresql.cnpg.io) is not installed in this cluster. Install CloudNativePG or use provider standalone.') };
-    }
-    const cluster = world.databaseWorkload;
-    if (!cluster) return { ...base, readyInstances: 0, ...no('ClusterMissing', 'The CloudNativePG Cluster does not exist yet.') };
-    const ready = Number(get(cluster, 'status', 'readyInstances') ?? 0);
-    const phase = String(get(cluster, 'status', 'phase') ?? 'unknown');
-    if (ready >= instances && phase === 'Cluster in healthy state') return { ...base, readyInstances: ready, ...ok('DatabaseReady', `${ready}/${instances} PostgreSQL instances ready (CloudNativePG: ${phase}).`) };
-    return { ...base, readyInstances: ready, ...no('ClusterNotHealthy', `${ready}/${instances} PostgreSQL instances ready (CloudNativePG: ${phase}).`) };
-  }
-  const sts = world.databaseWorkload;
-  if (!sts) return { ...base, readyInstances: 0, ...no('StatefulSetMissing', 'The PostgreSQL StatefulSet does not exist yet.') };
-  const { ready, upToDate } = statefulSetReady(sts, 1);
-  if (ready >= 1 && upToDate) return { ...base, readyInstances: ready, ...ok('DatabaseReady', 'PostgreSQL (standalone) is ready.') };
-  return { ...base, readyInstances: ready, ...no('InstanceNotReady', 'PostgreSQL (standalone) is not ready.') };
+  // Judged by database-status.ts from the workload's own status (CloudNativePG's phase and Ready
+  // condition, or the StatefulSet's rollout), so a reason names what is actually going on.
+  const judged = databaseStatus(
+    provider === 'cloudnative-pg'
+      ? { provider, cloudNativePGInstalled: world.cloudNativePGInstalled, cluster: world.databaseWorkload, desiredInstances: instances }
+      : { provider, statefulSet: world.databaseWorkload },
+  );
+  return { ...base, readyInstances: judged.readyInstances, ...(judged.ready ? ok : no)(judged.reason, judged.message) };
 }
 
 function jobFinished(job: Json): { type: 'Complete' | 'Failed'; time: string } | undefined {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CNPG_PHASE_REASONS, databaseStatus } from '../../src/controller/database-status.js';
+import { databaseFacts } from '../../src/controller/observe.js';
+import { minimalSpec, tenantFixture } from '../support/tenants.js';
 
 const healthy = 'Cluster in healthy state';
 
@@ -63,4 +65,23 @@ describe('databaseStatus, standalone', () => {
       expect(databaseStatus({ provider: 'standalone', statefulSet: row.sts })).toMatchObject({ ready: row.ready, reason: row.reason, instances: 1 });
     });
   }
+});
+
+describe("the tenant's Database condition facts", () => {
+  // The reconciler's facts come from databaseStatus: a failover shows as FailingOver with CloudNativePG's
+  // own words, not as a generic "not healthy".
+  const tenant = tenantFixture('clinic', minimalSpec({ database: { provider: 'cloudnative-pg', instances: 3, storage: { storageClassName: 'encrypted-ssd' } } }));
+  it('a CloudNativePG failover is named, with its phase reason', () => {
+    const facts = databaseFacts(tenant, {
+      cloudNativePGInstalled: true,
+      unencrypted: [],
+      databaseWorkload: cluster({ readyInstances: 2, phase: 'Failing over', phaseReason: 'Failing over from postgres-1 to postgres-2', conditions: [readyCondition('False')] }),
+    });
+    expect(facts).toMatchObject({ status: 'False', reason: 'FailingOver', readyInstances: 2, instances: 3, provider: 'cloudnative-pg' });
+    expect(facts.message).toContain('postgres-1 to postgres-2');
+  });
+  it('storage nobody vouches encrypted outranks everything else', () => {
+    const facts = databaseFacts(tenant, { cloudNativePGInstalled: true, unencrypted: [{ field: 'spec.database.storage.storageClassName', name: 'plain', how: 'not listed' }], databaseWorkload: undefined });
+    expect(facts).toMatchObject({ status: 'False', reason: 'StorageNotEncrypted', storageEncrypted: false });
+  });
 });
