@@ -17,7 +17,7 @@ import { freePort } from './ports.js';
 // (ERL_DIST_PORT, no epmd), exactly as pods do.
 
 export const DEBIAN_EJABBERDCTL = '/usr/sbin/ejabberdctl';
-const RUN_AS = 'ejabberd';
+export const RUN_AS = 'ejabberd';
 
 export interface EjabberdNodeOptions {
   tenant: ChatTenant;
@@ -69,7 +69,7 @@ export interface EjabberdNode {
   dispose(): Promise<void>;
 }
 
-function uidGid(user: string): { uid: number; gid: number } {
+export function uidGid(user: string): { uid: number; gid: number } {
   const uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
   const gid = Number(spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim());
   return { uid, gid };
@@ -80,7 +80,7 @@ function uidGid(user: string): { uid: number; gid: number } {
  * ejabberd user itself. The pods run as a non-root user directly, so the tests do too: setpriv
  * switches to the ejabberd user and execs, keeping the environment and the process id.
  */
-function asEjabberd(command: string, args: string[]): { cmd: string; args: string[] } {
+export function asEjabberd(command: string, args: string[]): { cmd: string; args: string[] } {
   const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
   if (me === RUN_AS) return { cmd: command, args };
   if (process.getuid?.() !== 0) throw new Error(`the ejabberd workload tests run as root or as the ${RUN_AS} user (Debian's ejabberdctl allows nothing else), not as ${me}`);
