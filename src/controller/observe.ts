@@ -97,7 +97,14 @@ export interface UnencryptedStorage {
   how: string;
 }
 
-export function databaseFacts(tenant: ChatTenant, world: Pick<ObservedWorld, 'databaseWorkload' | 'cloudNativePGInstalled'> & { unencrypted: UnencryptedStorage[] }): TenantFacts['database'] {
+/**
+ * `kubernetesApiEgress`: whether the operator setting kubernetesApiCIDRs lets the tenant's NetworkPolicy
+ * open egress to the API server, without which CloudNativePG's instance managers cannot run.
+ */
+export function databaseFacts(
+  tenant: ChatTenant,
+  world: Pick<ObservedWorld, 'databaseWorkload' | 'cloudNativePGInstalled'> & { unencrypted: UnencryptedStorage[]; kubernetesApiEgress: boolean },
+): TenantFacts['database'] {
   const provider = tenant.spec.database.provider;
   const instances = databaseInstances(tenant.spec);
   const base = { provider, instances, storageEncrypted: world.unencrypted.length === 0 };
@@ -112,7 +119,13 @@ export function databaseFacts(tenant: ChatTenant, world: Pick<ObservedWorld, 'da
       ? { provider, cloudNativePGInstalled: world.cloudNativePGInstalled, cluster: world.databaseWorkload, desiredInstances: instances }
       : { provider, statefulSet: world.databaseWorkload },
   );
-  return { ...base, readyInstances: judged.readyInstances, ...(judged.ready ? ok : no)(judged.reason, judged.message) };
+  if (judged.ready) return { ...base, readyInstances: judged.readyInstances, ...ok(judged.reason, judged.message) };
+  // The likeliest cause of a Cluster that never comes up, named where SiteOps look first.
+  const hint =
+    provider === 'cloudnative-pg' && world.cloudNativePGInstalled && !world.kubernetesApiEgress
+      ? ' The operator setting kubernetesApiCIDRs is empty, so the NetworkPolicy gives the PostgreSQL instances no egress to the Kubernetes API, which CloudNativePG\'s instance manager needs: set it to the API server\'s addresses (see docs/network.md).'
+      : '';
+  return { ...base, readyInstances: judged.readyInstances, ...no(judged.reason, judged.message + hint) };
 }
 
 function jobFinished(job: Json): { type: 'Complete' | 'Failed'; time: string } | undefined {

@@ -176,6 +176,7 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
           : ctx.caches.get('apps/v1', 'StatefulSet', workloadNames.database, namespace),
       cloudNativePGInstalled: capabilities.cloudNativePG,
       unencrypted,
+      kubernetesApiEgress: ctx.settings.kubernetesApiCIDRs.length > 0,
     }),
     messaging: messagingFacts(tenant, ctx.caches.get('apps/v1', 'StatefulSet', workloadNames.messaging, namespace)),
     backup: backupFacts(
@@ -232,7 +233,7 @@ async function refuseUnencryptedStorage(
   const now = ctx.clock();
   const generation = raw.metadata.generation ?? 0;
   const namespace = tenantNamespace(tenant.metadata.name);
-  const database = databaseFacts(tenant, { databaseWorkload: undefined, cloudNativePGInstalled: capabilitiesOf(ctx).cloudNativePG, unencrypted });
+  const database = databaseFacts(tenant, { databaseWorkload: undefined, cloudNativePGInstalled: capabilitiesOf(ctx).cloudNativePG, unencrypted, kubernetesApiEgress: ctx.settings.kubernetesApiCIDRs.length > 0 });
   const base = refusedStatus(database.reason, database.message, generation, raw.status, now, namespace);
   const storageClasses = Object.fromEntries(
     tenantStorageClasses(tenant).map(({ name }) => [name, storageClassEncryption(ctx.caches.storageClass(name) as StorageClassObject | undefined, ctx.settings)]),

@@ -75,13 +75,23 @@ describe("the tenant's Database condition facts", () => {
     const facts = databaseFacts(tenant, {
       cloudNativePGInstalled: true,
       unencrypted: [],
+      kubernetesApiEgress: true,
       databaseWorkload: cluster({ readyInstances: 2, phase: 'Failing over', phaseReason: 'Failing over from postgres-1 to postgres-2', conditions: [readyCondition('False')] }),
     });
     expect(facts).toMatchObject({ status: 'False', reason: 'FailingOver', readyInstances: 2, instances: 3, provider: 'cloudnative-pg' });
     expect(facts.message).toContain('postgres-1 to postgres-2');
+    expect(facts.message).not.toContain('kubernetesApiCIDRs');
+  });
+  it('a Cluster not ready while the API server is unreachable by policy says so, and a ready one does not', () => {
+    const creating = cluster({ readyInstances: 0, phase: 'Setting up primary', conditions: [readyCondition('False')] });
+    const blocked = databaseFacts(tenant, { cloudNativePGInstalled: true, unencrypted: [], kubernetesApiEgress: false, databaseWorkload: creating });
+    expect(blocked).toMatchObject({ status: 'False', reason: 'SettingUpPrimary' });
+    expect(blocked.message).toMatch(/kubernetesApiCIDRs is empty.*docs\/network\.md/);
+    const healthyCluster = cluster({ instances: 3, readyInstances: 3, phase: healthy, conditions: [readyCondition('True')] });
+    expect(databaseFacts(tenant, { cloudNativePGInstalled: true, unencrypted: [], kubernetesApiEgress: false, databaseWorkload: healthyCluster })).toMatchObject({ status: 'True', reason: 'DatabaseReady' });
   });
   it('storage nobody vouches encrypted outranks everything else', () => {
-    const facts = databaseFacts(tenant, { cloudNativePGInstalled: true, unencrypted: [{ field: 'spec.database.storage.storageClassName', name: 'plain', how: 'not listed' }], databaseWorkload: undefined });
+    const facts = databaseFacts(tenant, { cloudNativePGInstalled: true, kubernetesApiEgress: true, unencrypted: [{ field: 'spec.database.storage.storageClassName', name: 'plain', how: 'not listed' }], databaseWorkload: undefined });
     expect(facts).toMatchObject({ status: 'False', reason: 'StorageNotEncrypted', storageEncrypted: false });
   });
 });
