@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { createPublicKey, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { KeyPairPem, TenantCertificates } from '../render/types.js';
+import { memoizeStrings } from './memo.js';
 
 // The per-tenant CA and the certificates it issues, with @peculiar/x509 over Node's WebCrypto.
 // Each tenant gets its own CA (never shared), ECDSA P-256 keys, and leaf certificates that are
@@ -106,31 +107,43 @@ export interface CertificateFacts {
   ipAddresses: string[];
 }
 
-export function inspectCertificate(pem: string): CertificateFacts {
+// These three run on every reconcile for every certificate of the tenant: remembered by input (memo.ts).
+
+const parseCertificate = memoizeStrings((pem: string): CertificateFacts => {
   const cert = new x509.X509Certificate(pem);
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const dnsNames = san ? san.names.items.filter((n) => n.type === 'dns').map((n) => n.value) : [];
   const ipAddresses = san ? san.names.items.filter((n) => n.type === 'ip').map((n) => n.value) : [];
   return { subject: cert.subject, issuer: cert.issuer, notBefore: cert.notBefore, notAfter: cert.notAfter, dnsNames, ipAddresses };
+});
+
+/** Subject, issuer, validity and SANs of a certificate (a copy: the parsed facts are shared). */
+export function inspectCertificate(pem: string): CertificateFacts {
+  const f = parseCertificate(pem);
+  return { ...f, notBefore: new Date(f.notBefore), notAfter: new Date(f.notAfter), dnsNames: [...f.dnsNames], ipAddresses: [...f.ipAddresses] };
 }
 
 /** True when the leaf chains to the CA by signature (not only by name). */
-export async function isSignedBy(leafPem: string, caPem: string): Promise<boolean> {
+export const isSignedBy: (leafPem: string, caPem: string) => Promise<boolean> = memoizeStrings(async (leafPem: string, caPem: string) => {
   const leaf = new x509.X509Certificate(leafPem);
   const ca = new x509.X509Certificate(caPem);
   if (leaf.issuer !== ca.subject) return false;
   return leaf.verify({ publicKey: ca.publicKey, signatureOnly: true });
-}
+});
 
-/** True when the private key belongs to the certificate (a Secret edited by hand may pair them wrong). */
-export function keyMatchesCertificate(pair: KeyPairPem): boolean {
+const keyMatches = memoizeStrings((certPem: string, keyPem: string): boolean => {
   try {
-    const fromKey = createPublicKey(pair.keyPem).export({ type: 'spki', format: 'der' });
-    const fromCert = Buffer.from(new x509.X509Certificate(pair.certPem).publicKey.rawData);
+    const fromKey = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
+    const fromCert = Buffer.from(new x509.X509Certificate(certPem).publicKey.rawData);
     return fromKey.equals(fromCert);
   } catch {
     return false;
   }
+});
+
+/** True when the private key belongs to the certificate (a Secret edited by hand may pair them wrong). */
+export function keyMatchesCertificate(pair: KeyPairPem): boolean {
+  return keyMatches(pair.certPem, pair.keyPem);
 }
 
 /** Why a certificate must be (re)issued, or undefined when it can stay. */
