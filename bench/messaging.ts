@@ -7,7 +7,7 @@
 //   npx tsx bench/messaging.ts --clients 40 --messages 100 --rate 5      (the same offered load for both)
 //
 // Needs root (or the ejabberd user) like the workload tests: Debian's ejabberdctl runs as nothing else.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,8 @@ import { loginXmpp, type XmppSession } from '../test/workload/support/ejabberd-c
 import { credential, startEjabberdStack } from '../test/workload/support/ejabberd-stack.js';
 import type { CtlResult } from '../test/workload/support/ejabberd-node.js';
 import { startPackagedEjabberd } from './support/packaged-ejabberd.js';
+import { pool } from './support/pool.js';
+import { cpuSeconds, pidsWhere } from './support/proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,36 +53,6 @@ interface Target {
   serverPids: () => { ejabberd: number[]; postgres: number[] };
 }
 
-/** utime + stime of these processes, in seconds (Linux /proc, 100 ticks a second). */
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      /* gone */
-    }
-  }
-  return ticks / 100;
-}
-
-/** Processes whose command line contains `needle`, or whose parent is `parent`. */
-function pidsWhere(match: (cmdline: string, ppid: number) => boolean): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
-      if (match(cmdline, ppid)) out.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
 /** The Erlang VM of a node (beam.smp with -sname/-name NODE). */
 const beamOf = (nodeName: string) => pidsWhere((cmd) => cmd.includes('beam.smp') && new RegExp(`-s?name ${nodeName.replace(/\./g, '\\.')}( |$)`).test(cmd));
 
@@ -102,13 +74,6 @@ interface LoadResult {
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-
-async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  }));
-}
 
 async function registerAndLogin(target: Target): Promise<XmppSession[]> {
   const users = Array.from({ length: K }, (_, i) => ({ username: `bench${i}`, password: credential() }));

@@ -15,6 +15,8 @@ import { LOCAL_STORAGE_CLASS, markLocalStorageEncrypted } from '../src/devenv/lo
 import { KubeClient } from '../src/kube/client.js';
 import { KubeObjects } from '../src/kube/objects.js';
 import { renderTenant } from '../src/render/index.js';
+import { pool } from './support/pool.js';
+import { cpuSeconds, peakRssMiB } from './support/proc.js';
 
 const { values } = parseArgs({ options: { tenants: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' } } });
 const N = Number(values.tenants);
@@ -28,13 +30,6 @@ const spec = (i: number): ChatTenantSpecInput => ({
   database: { provider: 'standalone', storage: { storageClassName: LOCAL_STORAGE_CLASS, size: '1Gi' } },
   backup: { target: { pvc: { size: '1Gi' } } },
 });
-
-async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  }));
-}
 
 /**
  * Writes by verb and resource, as the API server's audit log saw them, for one user agent prefix.
@@ -55,15 +50,6 @@ async function auditWrites(file: string, userAgentPrefix: string, since: number)
     reconcile[key] = (reconcile[key] ?? 0) + 1;
   }
   return { reconcile, leaderElection };
-}
-
-function procStats(pid: number): Promise<{ rssPeakMiB: number; cpuSeconds: number }> {
-  return Promise.all([readFile(`/proc/${pid}/status`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]).then(([status, stat]) => {
-    const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return { rssPeakMiB: Math.round(hwm / 1024), cpuSeconds: ticks / 100 };
-  });
 }
 
 const binaries = await ensureControlPlaneBinaries({ cacheDir: defaultControlPlaneCacheDir(process.env), goEnv: process.env, log: (l) => console.error(`[controlplane] ${l}`) });
@@ -96,7 +82,7 @@ try {
   const quietStart = Date.now();
   await new Promise((r) => setTimeout(r, 60_000));
   const steadyWrites = await auditWrites(cp.auditLogPath, 'chat-tenant-operator/bench', quietStart);
-  const proc = await procStats(child.pid!);
+  const proc = { rssPeakMiB: peakRssMiB(child.pid!), cpuSeconds: cpuSeconds([child.pid!]) };
   child.kill('SIGTERM');
 
   // 3. The limit: the same rendered objects (same material kind, fresh tenants), applied by a bare loop.

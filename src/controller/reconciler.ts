@@ -1,5 +1,5 @@
 import { API_GROUP_VERSION, FINALIZER, KIND, tenantNamespace, validateChatTenant, type ChatTenant, type ChatTenantObject, type ChatTenantStatus } from '../api/index.js';
-import { ANNOTATION_RETAIN, names, objectKey, placeholderMaterial, renderTenant, tlsSecretNames, type ClusterCapabilities, type KubeObject } from '../render/index.js';
+import { ANNOTATION_RETAIN, names, objectKey, placeholderMaterial, renderTenant, rendersKubernetesApiEgress, tlsSecretNames, type ClusterCapabilities, type KubeObject } from '../render/index.js';
 import type { Json } from '../kube/client.js';
 import { isInvalid } from '../kube/errors.js';
 import { OPTIONAL_CRDS } from '../kube/resources.js';
@@ -176,7 +176,7 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
           : ctx.caches.get('apps/v1', 'StatefulSet', workloadNames.database, namespace),
       cloudNativePGInstalled: capabilities.cloudNativePG,
       unencrypted,
-      kubernetesApiEgress: ctx.settings.kubernetesApiCIDRs.length > 0,
+      kubernetesApiEgress: rendersKubernetesApiEgress(ctx.settings),
     }),
     messaging: messagingFacts(tenant, ctx.caches.get('apps/v1', 'StatefulSet', workloadNames.messaging, namespace)),
     backup: backupFacts(
@@ -233,7 +233,7 @@ async function refuseUnencryptedStorage(
   const now = ctx.clock();
   const generation = raw.metadata.generation ?? 0;
   const namespace = tenantNamespace(tenant.metadata.name);
-  const database = databaseFacts(tenant, { databaseWorkload: undefined, cloudNativePGInstalled: capabilitiesOf(ctx).cloudNativePG, unencrypted, kubernetesApiEgress: ctx.settings.kubernetesApiCIDRs.length > 0 });
+  const database = databaseFacts(tenant, { databaseWorkload: undefined, cloudNativePGInstalled: capabilitiesOf(ctx).cloudNativePG, unencrypted, kubernetesApiEgress: rendersKubernetesApiEgress(ctx.settings) });
   const base = refusedStatus(database.reason, database.message, generation, raw.status, now, namespace);
   const storageClasses = Object.fromEntries(
     tenantStorageClasses(tenant).map(({ name }) => [name, storageClassEncryption(ctx.caches.storageClass(name) as StorageClassObject | undefined, ctx.settings)]),

@@ -151,6 +151,11 @@ export function renderNetworkPolicies(tenant: ChatTenant, settings: OperatorSett
   return out;
 }
 
+/** Whether the database policy opens egress to the Kubernetes API (only with kubernetesApiCIDRs set). */
+export function rendersKubernetesApiEgress(settings: OperatorSettings): boolean {
+  return settings.kubernetesApiCIDRs.length > 0;
+}
+
 /**
  * CloudNativePG's operator polls each instance's status port and connects to PostgreSQL; instances
  * replicate from each other; and each instance manager watches its Cluster through the Kubernetes
@@ -168,7 +173,7 @@ function cloudNativePGPolicy(tenant: ChatTenant, settings: OperatorSettings): Ne
     ],
     egress: [
       { to: [podsOf('database')], ports: instancePorts },
-      ...(settings.kubernetesApiCIDRs.length > 0 ? [{ to: settings.kubernetesApiCIDRs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(...settings.kubernetesApiPorts) }] : []),
+      ...(rendersKubernetesApiEgress(settings) ? [{ to: settings.kubernetesApiCIDRs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(...settings.kubernetesApiPorts) }] : []),
     ],
   });
 }
