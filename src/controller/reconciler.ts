@@ -125,20 +125,17 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   await ensureFinalizer(ctx, raw);
 
   const capabilities = capabilitiesOf(ctx);
-  const secretNames = renderTenant({ tenant, material: placeholderMaterial(tenant), settings: ctx.settings, capabilities })
-    .filter((o) => o.kind === 'Secret')
-    .map((o) => o.metadata.name);
+  const placeholder = renderTenant({ tenant, material: placeholderMaterial(tenant), settings: ctx.settings, capabilities });
+  const secretNames = placeholder.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name);
   const observedSecrets = await observeSecrets(ctx, namespace, secretNames);
-  const resolved = await resolveMaterial(tenant, ctx.settings, observedSecrets, now, ctx.random, databaseServiceIPs(ctx, tenant));
-  const desired = installable(renderTenant({ tenant, material: resolved.material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
 
   let writes = 0;
   // The API server's answer to an apply is the freshest view of that object: status is judged on it,
   // not on a cache that may not have seen the write yet.
   const applied = new Map<string, Json>();
-  for (const object of desired) {
-    const live = ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace);
-    if (!needsApply(object, live)) continue;
+  const applyIfNeeded = async (object: KubeObject): Promise<void> => {
+    const live = applied.get(objectKey(object)) ?? ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace);
+    if (!needsApply(object, live)) return;
     try {
       // A Secret that does not exist yet is created, not applied: if another writer created it in
       // the meantime, the create fails (409) and the next reconcile reads its values instead.
@@ -155,7 +152,20 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
       }
       throw error;
     }
+  };
+
+  // The database certificate must name the database Service's ClusterIP, which exists only once the
+  // Service does. Creating the Namespace and that Service before the certificate is issued gives a new
+  // tenant one certificate with the address in it, not one without and a second with it (a Secret
+  // rewrite and a roll of the new database). Neither object depends on secret material.
+  let serviceIPs = databaseServiceIPs(ctx, tenant);
+  if (serviceIPs.length === 0) {
+    for (const object of placeholder.filter((o) => o.kind === 'Namespace' || isDatabaseService(o))) await applyIfNeeded(withDesiredHash(object));
+    serviceIPs = [...applied.values()].filter((o) => o['kind'] === 'Service').map(clusterIPOf).filter(realIP);
   }
+  const resolved = await resolveMaterial(tenant, ctx.settings, observedSecrets, now, ctx.random, serviceIPs);
+  const desired = installable(renderTenant({ tenant, material: resolved.material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
+  for (const object of desired) await applyIfNeeded(object);
   if (resolved.generated.length > 0) await ctx.events.record(tenantRef(raw), 'Normal', 'SecretsGenerated', `Generated ${resolved.generated.length} secret value(s): ${resolved.generated.join(', ')}.`);
   for (const issued of resolved.issued) await ctx.events.record(tenantRef(raw), 'Normal', 'CertificateIssued', `Issued the ${issued.name} certificate (${issued.reason}).`);
 
@@ -211,10 +221,13 @@ function databaseServiceIPs(ctx: ReconcileContext, tenant: ChatTenant): string[]
   return databaseServiceNames(tenant).map((s) => clusterIPOf(ctx.caches.get('v1', 'Service', s, namespace))).filter(realIP);
 }
 
+/** A database Service the operator renders (the standalone provider's; CloudNativePG makes its own). */
+const isDatabaseService = (object: KubeObject) => object.kind === 'Service' && object.metadata.labels?.['app.kubernetes.io/component'] === 'database';
+
 /** The same, from this reconcile's view (apply answers included); CloudNativePG's Services are not rendered. */
 function databaseServiceIPsIn(world: Array<{ object: KubeObject; live: Json | undefined }>): string[] {
   return world
-    .filter((d) => d.object.kind === 'Service' && d.object.metadata.labels?.['app.kubernetes.io/component'] === 'database')
+    .filter((d) => isDatabaseService(d.object))
     .map((d) => clusterIPOf(d.live))
     .filter(realIP);
 }

@@ -61,6 +61,16 @@ describe('a tenant on a real control plane', () => {
     expect(sts.spec.template.metadata.annotations[ANNOTATION_TLS_CHECKSUM]).toMatch(/^[0-9a-f]{64}$/);
     await waitForCondition(name, 'Ready', 'True');
   });
+
+  it('issues that certificate once, with the address already in it: the new database never rolls for TLS', async () => {
+    // The Service is created before the certificate is issued. Otherwise the first certificate lacks
+    // the address, a second one replaces it and the database StatefulSet rolls (generation 2).
+    const sts = await objects().get<any>({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: names.database.statefulSet, namespace: name });
+    expect(sts.metadata.generation).toBe(1);
+    const events = await objects().client.request<{ items: Array<{ reason: string; message: string; involvedObject: { name: string } }> }>('GET', '/api/v1/events');
+    const issued = events.items.filter((e) => e.involvedObject.name === name && e.reason === 'CertificateIssued' && e.message.includes('database certificate'));
+    expect(issued.map((e) => e.message)).toHaveLength(1);
+  });
 });
 
 describe('changes, drift and no-op resyncs', () => {
