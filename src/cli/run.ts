@@ -18,7 +18,7 @@ import type { Io } from './commands.js';
 // in-cluster service account, ~/.kube/config; with none of those (or --embedded) it starts a local
 // control plane, installs the CRD and applies a sample tenant, so a person can watch it work.
 
-export const RUN_SUMMARY = 'run [--kubeconfig F] [--settings F] [--embedded] [--metrics-port N]   run the operator';
+export const RUN_SUMMARY = 'run [--kubeconfig F] [--settings F] [--embedded] [--metrics-port N] [--resync-seconds S]   run the operator';
 
 interface ClusterChoice {
   kubeConfig: KubeConfig;
@@ -48,6 +48,13 @@ function loadSettings(file: string | undefined): OperatorSettings {
   const parsed = OperatorSettings.safeParse(yaml.load(readFileSync(file, 'utf8')) ?? {});
   if (!parsed.success) throw new Error(`settings file ${file} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
+}
+
+/** A flag that must be a whole number of seconds above zero; a clear error otherwise. */
+function positiveSeconds(flag: string, value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds <= 0) throw new Error(`${flag} must be a whole number of seconds above 0, not "${value}"`);
+  return seconds;
 }
 
 /** Prints the sample tenant's phase as it changes, so the local run shows progress to a person. */
@@ -80,11 +87,15 @@ export async function runCommand(io: Io, args: string[], env: NodeJS.ProcessEnv)
       'lease-namespace': { type: 'string' },
       'lease-name': { type: 'string', default: 'chat-tenant-operator-leader' },
       'lease-duration': { type: 'string', default: '15' },
+      'resync-seconds': { type: 'string', default: '600' },
       'log-level': { type: 'string', default: env['LOG_LEVEL'] ?? 'info' },
     },
   });
   const log = createLogger({ level: values['log-level'] });
   const settings = loadSettings(values.settings);
+  // How often a Ready tenant is reconciled again with nothing changed: drift nobody announced is found
+  // within this period.
+  const resyncMs = positiveSeconds('--resync-seconds', values['resync-seconds']) * 1000;
   let embedded: EmbeddedEnvironment | undefined;
   let cluster = values.embedded ? undefined : chooseCluster(values.kubeconfig, env);
   if (!cluster) {
@@ -107,6 +118,7 @@ export async function runCommand(io: Io, args: string[], env: NodeJS.ProcessEnv)
     retryPeriodSeconds: Math.max(1, Math.floor(Number(values['lease-duration']) / 7)),
     metricsHost: values['metrics-host'],
     metricsPort: Number(values['metrics-port']),
+    resyncMs,
     // A replica that lost its lease stops: the Deployment restarts it as a standby.
     onLostLeadership: () => {
       if (!stopping) {

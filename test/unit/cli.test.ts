@@ -51,3 +51,13 @@ describe('cli', () => {
     expect(crd.metadata.name).toBe('chattenants.chat.tenant-operator.dev');
   });
 });
+
+describe('cli run flags', () => {
+  it('refuses a resync period that is not a whole number of seconds above 0, before starting anything', async () => {
+    const { runCommand } = await import('../../src/cli/run.js');
+    for (const bad of ['0', '-5', '1.5', 'ten']) {
+      // No kubeconfig and no cluster: had the flag been accepted, this would start a control plane.
+      await expect(runCommand(capture(), [`--resync-seconds=${bad}`], { HOME: '/nonexistent' })).rejects.toThrow(`--resync-seconds must be a whole number of seconds above 0, not "${bad}"`);
+    }
+  });
+});
