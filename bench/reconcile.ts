@@ -3,8 +3,10 @@
 // very same rendered objects with no controller logic. Prints its figures; not part of `npm test`.
 //
 //   npx tsx bench/reconcile.ts --tenants 10      (also 100, 1000)
+//   --resync-seconds S: the periodic resync of the steady-state phase (default 60).
+//   --ready-timeout-minutes M gives up waiting for Ready after M minutes (default: 30, or 3 s per tenant).
 //   --cpu-prof-dir DIR writes a V8 CPU profile of the operator process there (open it in Chrome DevTools).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { API_GROUP_VERSION, KIND, defaultSettings, validateChatTenant, chatTenantManifest, type ChatTenantSpecInput } from '../src/api/index.js';
@@ -15,12 +17,17 @@ import { LOCAL_STORAGE_CLASS, markLocalStorageEncrypted } from '../src/devenv/lo
 import { KubeClient } from '../src/kube/client.js';
 import { KubeObjects } from '../src/kube/objects.js';
 import { renderTenant } from '../src/render/index.js';
+import { findFreePort } from '../src/controlplane/processes.js';
+import { metricNames } from '../src/metrics/names.js';
 import { pool } from './support/pool.js';
 import { cpuSeconds, peakRssMiB } from './support/proc.js';
 
-const { values } = parseArgs({ options: { tenants: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' } } });
+const { values } = parseArgs({ options: { tenants: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' }, 'ready-timeout-minutes': { type: 'string' }, 'resync-seconds': { type: 'string', default: '60' } } });
 const N = Number(values.tenants);
+// About 1.6 s per tenant on 2 cores, with room: 30 minutes up to N=600, then longer.
+const READY_TIMEOUT_MS = Number(values['ready-timeout-minutes'] ?? Math.max(30, Math.ceil((N * 3) / 60))) * 60_000;
 const CONCURRENCY = Number(values.concurrency);
+const RESYNC_SECONDS = Number(values['resync-seconds']);
 const settings = defaultSettings();
 
 const spec = (i: number): ChatTenantSpecInput => ({
@@ -31,31 +38,84 @@ const spec = (i: number): ChatTenantSpecInput => ({
   backup: { target: { pvc: { size: '1Gi' } } },
 });
 
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+interface AuditedRequests {
+  /** Every request but leader election's, by "verb resource[/subresource]". */
+  byVerbAndResource: Record<string, number>;
+  /** Lease renewals are counted apart: they are the price of HA, not of reconciling. */
+  leaderElection: number;
+}
+
 /**
- * Writes by verb and resource, as the API server's audit log saw them, for one user agent prefix.
- * Lease renewals (leader election) are counted apart: they are the price of HA, not of reconciling.
+ * Requests of one client (its user agent, and that followed by /…) in a time window, as the API server's audit log saw them. A watch is
+ * counted when it starts (it may still be open); every other request when it completes.
  */
-async function auditWrites(file: string, userAgentPrefix: string, since: number): Promise<{ reconcile: Record<string, number>; leaderElection: number }> {
-  const reconcile: Record<string, number> = {};
+async function auditedRequests(file: string, userAgent: string, since: number, until = Infinity): Promise<AuditedRequests> {
+  const byVerbAndResource: Record<string, number> = {};
   let leaderElection = 0;
   for (const line of (await readFile(file, 'utf8')).split('\n')) {
     if (!line) continue;
     const e = JSON.parse(line) as { userAgent?: string; verb: string; stage: string; stageTimestamp: string; objectRef?: { resource?: string; subresource?: string } };
-    if (e.stage !== 'ResponseComplete' || !e.userAgent?.startsWith(userAgentPrefix) || Date.parse(e.stageTimestamp) < since) continue;
-    if (e.userAgent.includes('/leader-election')) {
+    if (e.stage !== (e.verb === 'watch' ? 'ResponseStarted' : 'ResponseComplete')) continue;
+    const at = Date.parse(e.stageTimestamp);
+    const ours = e.userAgent === userAgent || e.userAgent?.startsWith(`${userAgent}/`);
+    if (!ours || at < since || at >= until) continue;
+    if (e.userAgent!.endsWith('/leader-election')) {
       leaderElection++;
       continue;
     }
     const key = `${e.verb} ${e.objectRef?.resource ?? '?'}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
-    reconcile[key] = (reconcile[key] ?? 0) + 1;
+    byVerbAndResource[key] = (byVerbAndResource[key] ?? 0) + 1;
   }
-  return { reconcile, leaderElection };
+  return { byVerbAndResource, leaderElection };
+}
+
+const writesOf = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).filter(([k]) => WRITE_VERBS.has(k.split(' ')[0]!)));
+const byVerb = (counts: Record<string, number>) => {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counts)) out[k.split(' ')[0]!] = (out[k.split(' ')[0]!] ?? 0) + v;
+  return out;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The operator as its own process, as users run it; `nodeFlags` go to node, `flags` to `run`. */
+function startOperator(identity: string, nodeFlags: string[], flags: string[]): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/cli/main.ts', 'run', '--kubeconfig', cp.kubeconfigPath, '--identity', identity, '--metrics-port', '0', '--log-level', 'warn', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function stopOperator(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Reconciles the operator has finished, from its own metrics endpoint (0 until it answers). */
+async function reconcilesDone(metricsPort: number): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    return text.split('\n').filter((l) => l.startsWith(`${metricNames.reconcileTotal}{`)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits until the operator has finished `count` reconciles; returns when (ms since epoch). */
+async function waitForReconciles(metricsPort: number, count: number, since: number): Promise<number> {
+  const limit = since + 10 * 60_000 + RESYNC_SECONDS * 2000;
+  for (;;) {
+    const done = await reconcilesDone(metricsPort);
+    if (done >= count) return Date.now();
+    if (Date.now() > limit) throw new Error(`only ${done}/${count} reconciles after ${Math.round((Date.now() - since) / 1000)} s`);
+    await sleep(1000);
+  }
 }
 
 const binaries = await ensureControlPlaneBinaries({ cacheDir: defaultControlPlaneCacheDir(process.env), goEnv: process.env, log: (l) => console.error(`[controlplane] ${l}`) });
 // Nodes big enough that scheduling never limits the figures (N=1000 means about 5,000 pods).
 const fakeNodes = ['a', 'b', 'c'].map((z) => ({ name: `bench-node-${z}`, zone: `zone-${z}`, cpu: '100000', memory: '100000Gi', pods: '10000' }));
-const cp = await startControlPlane({ binaries, fakeNodes });
+const cp = await startControlPlane({ binaries, fakeNodes, auditReads: true });
 try {
   const objects = new KubeObjects(new KubeClient(cp.kubeConfig(), 'bench'));
   await installCrd(objects);
@@ -63,7 +123,7 @@ try {
 
   // 1. The operator, as a separate process, from N new tenants to N Ready tenants.
   const opStart = Date.now();
-  const child = spawn(process.execPath, [...(values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : []), '--import', 'tsx', 'src/cli/main.ts', 'run', '--kubeconfig', cp.kubeconfigPath, '--identity', 'bench', '--metrics-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = startOperator('bench', values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : [], []);
   await pool([...Array(N).keys()], 8, (i) => objects.create(chatTenantManifest(`op-${i}`, spec(i)) as never).then(() => undefined));
   let applied = 0;
   let ready = 0;
@@ -73,17 +133,25 @@ try {
     applied = list.filter((t) => t.status?.observedGeneration === 1).length;
     if (applied === N && !appliedAt) appliedAt = Date.now();
     ready = list.filter((t) => t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
-    if (Date.now() - opStart > 30 * 60_000) throw new Error(`only ${ready}/${N} Ready after 30 minutes`);
-    await new Promise((r) => setTimeout(r, 500));
+    if (Date.now() - opStart > READY_TIMEOUT_MS) throw new Error(`only ${ready}/${N} Ready after ${READY_TIMEOUT_MS / 60_000} minutes`);
+    await sleep(500);
   }
   const readyAt = Date.now();
-  const writesToReady = await auditWrites(cp.auditLogPath, 'chat-tenant-operator/bench', opStart);
-  // 2. Steady state: a quiet minute covers the informers' resync; the target is zero writes.
-  const quietStart = Date.now();
-  await new Promise((r) => setTimeout(r, 60_000));
-  const steadyWrites = await auditWrites(cp.auditLogPath, 'chat-tenant-operator/bench', quietStart);
+  const requestsToReady = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench', opStart);
   const proc = { rssPeakMiB: peakRssMiB(child.pid!), cpuSeconds: cpuSeconds([child.pid!]) };
-  child.kill('SIGTERM');
+  await stopOperator(child);
+
+  // 2. Steady state, nothing changed: a new operator process takes over (caches filled by lists, every
+  //    tenant reconciled), then its periodic resync reconciles every tenant again. Target: zero writes.
+  const metricsPort = await findFreePort();
+  const restartStart = Date.now();
+  const resyncer = startOperator('bench-resync', [], ['--resync-seconds', String(RESYNC_SECONDS), '--metrics-port', String(metricsPort)]);
+  const restartedAt = await waitForReconciles(metricsPort, N, restartStart);
+  const resyncedAt = await waitForReconciles(metricsPort, 2 * N, restartStart);
+  await sleep(5000); // the last reconciles' requests reach the audit log
+  const restart = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench-resync', restartStart, restartedAt);
+  const resync = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench-resync', restartedAt, resyncedAt + 5000);
+  await stopOperator(resyncer);
 
   // 3. The limit: the same rendered objects (same material kind, fresh tenants), applied by a bare loop.
   const rawTenants = [...Array(N).keys()].map((i) => {
@@ -99,24 +167,32 @@ try {
     for (const o of objs) await raw.apply({ ...o, metadata: { ...o.metadata, ownerReferences: undefined } } as never);
   });
   const rawSeconds = (Date.now() - rawStart) / 1000;
-  const rawWrites = await auditWrites(cp.auditLogPath, 'bench-raw', rawStart);
+  const rawRequests = await auditedRequests(cp.auditLogPath, 'bench-raw', rawStart);
 
   const operatorAppliedSeconds = (appliedAt - opStart) / 1000;
-  const perTenant = (w: { reconcile: Record<string, number> }) =>
-    Object.fromEntries(Object.entries(w.reconcile).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, +(v / N).toFixed(1)]));
+  const perTenant = (counts: Record<string, number>) =>
+    Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, +(v / N).toFixed(1)]));
   console.log(JSON.stringify({
     tenants: N,
     objectsPerTenant: rendered[0]!.length,
     operator: {
       secondsUntilAllApplied: operatorAppliedSeconds,
       secondsUntilAllReady: (readyAt - opStart) / 1000,
-      writesPerTenantByVerbAndResource: perTenant(writesToReady),
-      steadyStateReconcileWritesInOneMinute: Object.values(steadyWrites.reconcile).reduce((a, b) => a + b, 0),
-      steadyStateLeaseRenewalsInOneMinute: steadyWrites.leaderElection,
+      requestsPerTenantByVerb: perTenant(byVerb(requestsToReady.byVerbAndResource)),
+      writesPerTenantByVerbAndResource: perTenant(writesOf(requestsToReady.byVerbAndResource)),
       peakRssMiB: proc.rssPeakMiB,
       cpuSeconds: proc.cpuSeconds,
     },
-    rawApply: { seconds: rawSeconds, writesPerTenantByVerbAndResource: perTenant(rawWrites) },
+    steadyState: {
+      restartReconcilingEveryTenant: { seconds: (restartedAt - restartStart) / 1000, requestsByVerb: byVerb(restart.byVerbAndResource), writes: writesOf(restart.byVerbAndResource) },
+      periodicResyncOfEveryTenant: {
+        periodSeconds: RESYNC_SECONDS,
+        requestsByVerb: byVerb(resync.byVerbAndResource),
+        writes: writesOf(resync.byVerbAndResource),
+        leaseRenewals: resync.leaderElection,
+      },
+    },
+    rawApply: { seconds: rawSeconds, requestsPerTenantByVerbAndResource: perTenant(rawRequests.byVerbAndResource) },
     ratioOperatorAppliedToRawApply: +(operatorAppliedSeconds / rawSeconds).toFixed(2),
   }, null, 2));
 } finally {

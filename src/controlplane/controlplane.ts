@@ -10,7 +10,7 @@ import path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import type { ControlPlaneBinaries } from "./build.js";
 import {
-  AUDIT_POLICY_YAML,
+  auditPolicyYaml,
   apiServerArgs,
   controllerManagerArgs,
   etcdArgs,
@@ -36,6 +36,8 @@ export interface StartControlPlaneOptions {
   readonly fakeNodes?: readonly FakeNodeSpec[];
   /** How long each component may take to become healthy. */
   readonly componentTimeoutMs?: number;
+  /** Audit reads (get, list, watch) as well as writes; off by default, tests count writes only. */
+  readonly auditReads?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -44,7 +46,7 @@ export interface ControlPlane {
   readonly dir: string;
   /** Admin kubeconfig (system:masters) with embedded credentials. */
   readonly kubeconfigPath: string;
-  /** JSON audit log of every write request (with user agents), for tests that count writes. */
+  /** JSON audit log of every write request (and read, if asked), with user agents, for tests that count writes. */
   readonly auditLogPath: string;
   /** https://127.0.0.1:<port> */
   readonly server: string;
@@ -90,7 +92,7 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
 
 class LocalControlPlane implements ControlPlane {
   readonly kubeconfigPath: string;
-  /** JSON audit log of every write request (with user agents), for tests that count writes. */
+  /** JSON audit log of every write request (and read, if asked), with user agents, for tests that count writes. */
   readonly auditLogPath: string;
   readonly logFiles: Readonly<Record<ComponentName, string>>;
   server = "";
@@ -142,7 +144,7 @@ class LocalControlPlane implements ControlPlane {
     const apiPort = await findFreePort();
     this.server = `https://127.0.0.1:${apiPort}`;
     const auditPolicyFile = path.join(this.dir, "audit-policy.yaml");
-    await writeFile(auditPolicyFile, AUDIT_POLICY_YAML);
+    await writeFile(auditPolicyFile, auditPolicyYaml({ reads: this.options.auditReads ?? false }));
     this.apiServerArgs = apiServerArgs({
       etcdClientPort: etcdPorts.client,
       securePort: apiPort,
