@@ -123,7 +123,7 @@ export class Operator {
           updatePhaseCounts(this.context());
         }
       },
-      { concurrency: o.concurrency ?? 4, baseDelayMs: 500, maxDelayMs: 5 * 60_000 },
+      { concurrency: o.concurrency ?? 4, baseDelayMs: 500, maxDelayMs: 5 * 60_000, startPaused: true },
       (name, error, retryInMs) => {
         const reason = (error as { reason?: string }).reason ?? (error as Error).name ?? 'Error';
         this.metrics.reconcileErrorsTotal.inc({ reason });
@@ -144,6 +144,7 @@ export class Operator {
     await caches.waitForSync();
     log.info({ tenants: caches.tenants.list().length }, 'caches synced; reconciling');
     for (const t of caches.tenants.list()) queue.add((t['metadata'] as { name: string }).name);
+    queue.start();
     this.depthTimer = setInterval(() => this.metrics.workqueueDepth.set(queue.depth), 1000);
     this.depthTimer.unref();
   }

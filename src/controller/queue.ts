@@ -7,6 +7,12 @@ export interface QueueOptions {
   concurrency: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * Hold every key until start(): the operator fills its caches first, as controller-runtime starts
+   * workers only after its caches have synced. A reconcile on a half-filled cache judges the tenant on
+   * missing facts (a StorageClass not listed yet reads as not encrypted) and writes a false status.
+   */
+  startPaused?: boolean;
 }
 
 export type Worker = (key: string) => Promise<{ requeueAfterMs?: number } | void>;
@@ -20,13 +26,22 @@ export class WorkQueue {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private active = 0;
   private stopped = false;
+  private paused: boolean;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly worker: Worker,
     private readonly options: QueueOptions,
     private readonly onError: (key: string, error: unknown, retryInMs: number) => void = () => {},
-  ) {}
+  ) {
+    this.paused = options.startPaused ?? false;
+  }
+
+  /** Starts working on the keys held since construction (startPaused) and on every later one. */
+  start(): void {
+    this.paused = false;
+    this.pump();
+  }
 
   /** Keys waiting to run (not counting those running now or waiting on a timer). */
   get depth(): number {
@@ -83,6 +98,7 @@ export class WorkQueue {
   }
 
   private pump(): void {
+    if (this.paused) return;
     while (!this.stopped && this.active < this.options.concurrency && this.ready.length > 0) {
       const key = this.ready.shift()!;
       this.queued.delete(key);

@@ -174,6 +174,33 @@ describe('a new operator process over existing tenants', () => {
   });
 });
 
+describe('a new leader taking over Ready tenants', () => {
+  it('writes no status and no Event: it reconciles only once every cache is filled', async () => {
+    // Regression: reconciles started as soon as the tenants were listed, before StorageClasses were.
+    // The annotated class read as missing, Ready went False (StorageNotEncrypted), then True again.
+    const names = ['a', 'b', 'c', 'd', 'e'].map((p) => uniqueName(`${p}-takeover`));
+    for (const n of names) await createTenant(n, tenantSpec());
+    for (const n of names) await waitForCondition(n, 'Ready', 'True');
+    await op.operator.idle();
+    await new Promise((r) => setTimeout(r, 3000)); // the last status writes reach every watcher
+    await op.operator.idle();
+    const versions = async () => Object.fromEntries(await Promise.all(names.map(async (n) => [n, (await getTenant(n))?.metadata['resourceVersion']] as const)));
+    const before = await versions();
+    const since = new Date(Date.now() - 1000).toISOString();
+    await op.stop(); // the file's operator steps down; the next one is a new process's worth of state
+    const next = await startOperator(uniqueName('takeover'));
+    try {
+      await waitFor('new leader reconciling with synced caches', async () => next.operator.isLeader && next.operator.ready, 60_000);
+      await next.operator.idle();
+      expect(await versions()).toEqual(before);
+      const events = await objects().client.request<{ items: Array<{ reason: string; firstTimestamp?: string; involvedObject: { name: string } }> }>('GET', '/api/v1/events');
+      expect(events.items.filter((e) => names.includes(e.involvedObject.name) && (e.firstTimestamp ?? '') >= since.slice(0, 19)).map((e) => `${e.involvedObject.name} ${e.reason}`)).toEqual([]);
+    } finally {
+      op = next; // afterAll stops it
+    }
+  });
+});
+
 describe('secrets stay in Secrets', () => {
   it('never appear in the operator logs, Events, the tenant status or any non-Secret object', async () => {
     const name = uniqueName('leak');

@@ -27,6 +27,19 @@ describe('WorkQueue', () => {
     expect(runs).toBe(2);
   });
 
+  it('started paused, runs nothing until start(), then each held key once', async () => {
+    const runs: string[] = [];
+    const queue = new WorkQueue(async (key) => void runs.push(key), { concurrency: 4, baseDelayMs: 5, maxDelayMs: 100, startPaused: true });
+    queue.add('a');
+    queue.add('b');
+    queue.add('a');
+    await sleep(30);
+    expect(runs).toEqual([]);
+    queue.start();
+    await queue.idle();
+    expect(runs).toEqual(['a', 'b']);
+  });
+
   it('dedupes keys that are waiting', async () => {
     const seen: string[] = [];
     const q2 = new WorkQueue(async (k) => {
