@@ -6,6 +6,7 @@ import { OPTIONAL_CRDS } from '../kube/resources.js';
 import type { ReconcileContext } from './context.js';
 import { finalizeTenant } from './deletion.js';
 import { needsApply, withDesiredHash } from './drift.js';
+import { writeInWaves } from './apply-order.js';
 import { resolveMaterial, type ObservedSecrets } from './material.js';
 import { inspectCertificate } from './certificates.js';
 import { backupFacts, certificateFacts, databaseFacts, messagingFacts, namespaceFacts, networkFacts, workloadNames, type UnencryptedStorage } from './observe.js';
@@ -165,7 +166,7 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   }
   const resolved = await resolveMaterial(tenant, ctx.settings, observedSecrets, now, ctx.random, serviceIPs);
   const desired = installable(renderTenant({ tenant, material: resolved.material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
-  for (const object of desired) await applyIfNeeded(object);
+  await writeInWaves(desired, applyIfNeeded);
   if (resolved.generated.length > 0) await ctx.events.record(tenantRef(raw), 'Normal', 'SecretsGenerated', `Generated ${resolved.generated.length} secret value(s): ${resolved.generated.join(', ')}.`);
   for (const issued of resolved.issued) await ctx.events.record(tenantRef(raw), 'Normal', 'CertificateIssued', `Issued the ${issued.name} certificate (${issued.reason}).`);
 
