@@ -80,19 +80,46 @@ const byVerb = (counts: Record<string, number>) => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The operator as its own process, as users run it; `nodeFlags` go to node, `flags` to `run`. */
-function startOperator(identity: string, nodeFlags: string[], flags: string[]): ChildProcess {
-  return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/cli/main.ts', 'run', '--kubeconfig', cp.kubeconfigPath, '--identity', identity, '--metrics-port', '0', '--log-level', 'warn', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
+/** Every operator process started, killed at the end whatever happened. */
+const operators: ChildProcess[] = [];
+
+interface OperatorProcess {
+  readonly child: ChildProcess;
+  /** Where it serves /metrics and /readyz. */
+  readonly metricsPort: number;
 }
 
-async function stopOperator(child: ChildProcess): Promise<void> {
+/** The operator as its own process, as users run it; `nodeFlags` go to node, `flags` to `run`. */
+async function startOperator(identity: string, nodeFlags: string[], flags: string[]): Promise<OperatorProcess> {
+  const metricsPort = await findFreePort();
+  const args = [...nodeFlags, '--import', 'tsx', 'src/cli/main.ts', 'run', '--kubeconfig', cp.kubeconfigPath, '--identity', identity, '--metrics-port', String(metricsPort), '--log-level', 'warn', ...flags];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  operators.push(child);
+  return { child, metricsPort };
+}
+
+async function stopOperator({ child }: OperatorProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
 }
 
+/** Waits until the operator leads and its caches are filled (its /readyz, its leader gauge). */
+async function waitForLeadership({ metricsPort: port }: OperatorProcess): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < 120_000; await sleep(200)) {
+    try {
+      const ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).ok;
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      if (ready && metrics.includes(`\n${metricNames.isLeader} 1`)) return;
+    } catch {
+      /* not serving yet */
+    }
+  }
+  throw new Error('the operator did not lead within 2 minutes');
+}
+
 /** Reconciles the operator has finished, from its own metrics endpoint (0 until it answers). */
-async function reconcilesDone(metricsPort: number): Promise<number> {
+async function reconcilesDone({ metricsPort }: OperatorProcess): Promise<number> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     return text.split('\n').filter((l) => l.startsWith(`${metricNames.reconcileTotal}{`)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
@@ -102,10 +129,10 @@ async function reconcilesDone(metricsPort: number): Promise<number> {
 }
 
 /** Waits until the operator has finished `count` reconciles; returns when (ms since epoch). */
-async function waitForReconciles(metricsPort: number, count: number, since: number): Promise<number> {
+async function waitForReconciles(operator: OperatorProcess, count: number, since: number): Promise<number> {
   const limit = since + 10 * 60_000 + RESYNC_SECONDS * 2000;
   for (;;) {
-    const done = await reconcilesDone(metricsPort);
+    const done = await reconcilesDone(operator);
     if (done >= count) return Date.now();
     if (Date.now() > limit) throw new Error(`only ${done}/${count} reconciles after ${Math.round((Date.now() - since) / 1000)} s`);
     await sleep(1000);
@@ -121,9 +148,11 @@ try {
   await installCrd(objects);
   await markLocalStorageEncrypted(objects, settings.encryptedStorageClassAnnotation);
 
-  // 1. The operator, as a separate process, from N new tenants to N Ready tenants.
+  // 1. The operator, as a separate process, already leading with its caches filled (as in a cluster,
+  //    where it runs all along), from N new tenants to N Ready tenants.
+  const operator = await startOperator('bench', values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : [], []);
+  await waitForLeadership(operator);
   const opStart = Date.now();
-  const child = startOperator('bench', values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : [], []);
   await pool([...Array(N).keys()], 8, (i) => objects.create(chatTenantManifest(`op-${i}`, spec(i)) as never).then(() => undefined));
   let applied = 0;
   let ready = 0;
@@ -138,16 +167,15 @@ try {
   }
   const readyAt = Date.now();
   const requestsToReady = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench', opStart);
-  const proc = { rssPeakMiB: peakRssMiB(child.pid!), cpuSeconds: cpuSeconds([child.pid!]) };
-  await stopOperator(child);
+  const proc = { rssPeakMiB: peakRssMiB(operator.child.pid!), cpuSeconds: cpuSeconds([operator.child.pid!]) };
+  await stopOperator(operator);
 
   // 2. Steady state, nothing changed: a new operator process takes over (caches filled by lists, every
   //    tenant reconciled), then its periodic resync reconciles every tenant again. Target: zero writes.
-  const metricsPort = await findFreePort();
   const restartStart = Date.now();
-  const resyncer = startOperator('bench-resync', [], ['--resync-seconds', String(RESYNC_SECONDS), '--metrics-port', String(metricsPort)]);
-  const restartedAt = await waitForReconciles(metricsPort, N, restartStart);
-  const resyncedAt = await waitForReconciles(metricsPort, 2 * N, restartStart);
+  const resyncer = await startOperator('bench-resync', [], ['--resync-seconds', String(RESYNC_SECONDS)]);
+  const restartedAt = await waitForReconciles(resyncer, N, restartStart);
+  const resyncedAt = await waitForReconciles(resyncer, 2 * N, restartStart);
   await sleep(5000); // the last reconciles' requests reach the audit log
   const restart = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench-resync', restartStart, restartedAt);
   const resync = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench-resync', restartedAt, resyncedAt + 5000);
@@ -196,5 +224,6 @@ try {
     ratioOperatorAppliedToRawApply: +(operatorAppliedSeconds / rawSeconds).toFixed(2),
   }, null, 2));
 } finally {
+  for (const child of operators) if (child.exitCode === null) child.kill('SIGKILL');
   await cp.stop();
 }
