@@ -7,7 +7,8 @@
 //   --ready-timeout-minutes M gives up waiting for Ready after M minutes (default: 30, or 3 s per tenant).
 //   --cpu-prof-dir DIR writes a V8 CPU profile of the operator process there (open it in Chrome DevTools).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { defaultSettings, validateChatTenant, chatTenantManifest, type ChatTenantSpecInput } from '../src/api/index.js';
@@ -57,6 +58,9 @@ interface AuditedRequests {
 async function auditedRequests(file: string, userAgent: string, since: number, until = Infinity): Promise<AuditedRequests> {
   const byVerbAndResource: Record<string, number> = {};
   let leaderElection = 0;
+  // A rotated log would silently drop requests from the counts.
+  const rotated = readdirSync(dirname(file)).filter((f) => /^audit-.+\.log$/.test(f));
+  if (rotated.length > 0) throw new Error(`the audit log was rotated (${rotated.join(', ')}): counts would be incomplete`);
   // Streamed: with 1,000 tenants the log holds hundreds of megabytes.
   for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
     if (!line) continue;
