@@ -145,7 +145,7 @@ describe.each([
   });
 
   it('runs the operator as the contract says: args, env from the downward API, one port, probes', () => {
-    expect(container()['args']).toEqual(['run', '--settings', '/etc/chat-tenant-operator/settings.yaml', '--metrics-port', '8080', '--log-level', 'info']);
+    expect(container()['args']).toEqual(['run', '--settings', '/etc/chat-tenant-operator/settings.yaml', '--metrics-port', '8080', '--log-level', 'info', '--resync-seconds', String(values['resyncSeconds'] ?? 600)]);
     expect(container()['command']).toBeUndefined();
     const env = Object.fromEntries(container()['env'].map((e: Json) => [e['name'], e['valueFrom']?.['fieldRef']?.['fieldPath']]));
     expect(env).toEqual({ POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace' });

@@ -60,6 +60,7 @@ export const NON_DEFAULT_VALUES: Json = {
   global: { imageRegistry: 'registry.stmary.local:5000/mirror' },
   image: { tag: '0.1.1' },
   replicaCount: 3,
+  resyncSeconds: 300,
   settings: {
     encryptedStorageClasses: ['encrypted-ssd', 'encrypted-hdd'],
     kubernetesApiCIDRs: ['10.0.0.10/32', '10.0.0.11/32'],
