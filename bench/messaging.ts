@@ -21,7 +21,7 @@ import { loginXmpp, type XmppSession } from '../test/workload/support/ejabberd-c
 import { credential, startEjabberdStack } from '../test/workload/support/ejabberd-stack.js';
 import type { CtlResult } from '../test/workload/support/ejabberd-node.js';
 import { startPackagedEjabberd } from './support/packaged-ejabberd.js';
-import { pool } from './support/pool.js';
+import { pool } from '../src/controller/pool.js';
 import { cpuSeconds, pidsWhere } from './support/proc.js';
 
 const { values } = parseArgs({

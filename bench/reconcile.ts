@@ -24,7 +24,7 @@ import { CHAT_TENANT_RESOURCE } from '../src/kube/resources.js';
 import { renderTenant } from '../src/render/index.js';
 import { findFreePort } from '../src/controlplane/processes.js';
 import { metricNames } from '../src/metrics/names.js';
-import { pool } from './support/pool.js';
+import { pool } from '../src/controller/pool.js';
 import { cpuSeconds, peakRssMiB } from './support/proc.js';
 
 const { values } = parseArgs({ options: { tenants: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, 'cpu-prof-dir': { type: 'string' }, 'ready-timeout-minutes': { type: 'string' }, 'resync-seconds': { type: 'string', default: '60' } } });
@@ -52,13 +52,16 @@ interface AuditedRequests {
   leaderElection: number;
 }
 
+/** From `since` (inclusive) to `until` (exclusive), in ms since the epoch. */
+type Window = readonly [since: number, until: number];
+
 /**
- * Requests of one client (its user agent, and that followed by /…) in a time window, as the API server's audit log saw them. A watch is
- * counted when it starts (it may still be open); every other request when it completes.
+ * Requests of one client (its user agent, and that followed by /…) in each of some time windows, as
+ * the API server's audit log saw them, in one pass over the log. A watch is counted when it starts (it
+ * may still be open); every other request when it completes.
  */
-async function auditedRequests(file: string, userAgent: string, since: number, until = Infinity): Promise<AuditedRequests> {
-  const byVerbAndResource: Record<string, number> = {};
-  let leaderElection = 0;
+async function auditedRequests<W extends readonly Window[]>(file: string, userAgent: string, windows: readonly [...W]): Promise<{ [K in keyof W]: AuditedRequests }> {
+  const out = windows.map((): AuditedRequests => ({ byVerbAndResource: {}, leaderElection: 0 }));
   // A rotated log would silently drop requests from the counts.
   const rotated = readdirSync(dirname(file)).filter((f) => /^audit-.+\.log$/.test(f));
   if (rotated.length > 0) throw new Error(`the audit log was rotated (${rotated.join(', ')}): counts would be incomplete`);
@@ -67,17 +70,18 @@ async function auditedRequests(file: string, userAgent: string, since: number, u
     if (!line) continue;
     const e = JSON.parse(line) as { userAgent?: string; verb: string; stage: string; stageTimestamp: string; objectRef?: { resource?: string; subresource?: string } };
     if (e.stage !== (e.verb === 'watch' ? 'ResponseStarted' : 'ResponseComplete')) continue;
+    if (e.userAgent !== userAgent && !e.userAgent?.startsWith(`${userAgent}/`)) continue;
     const at = Date.parse(e.stageTimestamp);
-    const ours = e.userAgent === userAgent || e.userAgent?.startsWith(`${userAgent}/`);
-    if (!ours || at < since || at >= until) continue;
-    if (e.userAgent!.endsWith('/leader-election')) {
-      leaderElection++;
+    const counts = out[windows.findIndex(([since, until]) => at >= since && at < until)];
+    if (!counts) continue;
+    if (e.userAgent.endsWith('/leader-election')) {
+      counts.leaderElection++;
       continue;
     }
     const key = `${e.verb} ${e.objectRef?.resource ?? '?'}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
-    byVerbAndResource[key] = (byVerbAndResource[key] ?? 0) + 1;
+    counts.byVerbAndResource[key] = (counts.byVerbAndResource[key] ?? 0) + 1;
   }
-  return { byVerbAndResource, leaderElection };
+  return out as { [K in keyof W]: AuditedRequests };
 }
 
 const writesOf = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).filter(([k]) => WRITE_VERBS.has(k.split(' ')[0]!)));
@@ -180,7 +184,7 @@ try {
   }
   tenants.stop();
   const readyAt = Date.now();
-  const requestsToReady = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench', opStart);
+  const [requestsToReady] = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench', [[opStart, Infinity]]);
   const proc = { rssPeakMiB: peakRssMiB(operator.child.pid!), cpuSeconds: cpuSeconds([operator.child.pid!]) };
   await stopOperator(operator);
 
@@ -191,8 +195,7 @@ try {
   const restartedAt = await waitForReconciles(resyncer, N, restartStart);
   const resyncedAt = await waitForReconciles(resyncer, 2 * N, restartStart);
   await sleep(5000); // the last reconciles' requests reach the audit log
-  const restart = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench-resync', restartStart, restartedAt);
-  const resync = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench-resync', restartedAt, resyncedAt + 5000);
+  const [restart, resync] = await auditedRequests(cp.auditLogPath, 'chat-tenant-operator/bench-resync', [[restartStart, restartedAt], [restartedAt, resyncedAt + 5000]]);
   await stopOperator(resyncer);
 
   // 3. The limit: the same rendered objects (same material kind), applied by a bare loop, on a fresh
@@ -213,7 +216,7 @@ try {
   // Ownerless: the raw tenants' uids are made up, so owner references are dropped for this loop.
   await pool(rendered, CONCURRENCY, (objs) => writeInWaves(objs, async (o) => void (await raw.apply({ ...o, metadata: { ...o.metadata, ownerReferences: undefined } } as never))));
   const rawSeconds = (Date.now() - rawStart) / 1000;
-  const rawRequests = await auditedRequests(cp.auditLogPath, 'bench-raw', rawStart);
+  const [rawRequests] = await auditedRequests(cp.auditLogPath, 'bench-raw', [[rawStart, Infinity]]);
 
   const operatorAppliedSeconds = (appliedAt - opStart) / 1000;
   const perTenant = (counts: Record<string, number>) =>

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../render/index.js';
+import { pool } from './pool.js';
 
 // In what order a tenant's objects are written. Sequential writes made a new tenant wait for ~40
 // round trips; most objects do not depend on each other, so they go in three waves:
@@ -29,19 +30,14 @@ export function applyWaves(objects: readonly KubeObject[]): KubeObject[][] {
  */
 export async function writeInWaves(objects: readonly KubeObject[], write: (o: KubeObject) => Promise<void>, inFlight = WRITES_IN_FLIGHT): Promise<void> {
   for (const wave of applyWaves(objects)) {
-    const pending = [...wave];
     const failures: unknown[] = [];
-    await Promise.all(
-      Array.from({ length: Math.min(inFlight, wave.length) }, async () => {
-        for (let o = pending.shift(); o !== undefined; o = pending.shift()) {
-          try {
-            await write(o);
-          } catch (error) {
-            failures.push(error);
-          }
-        }
-      }),
-    );
+    await pool(wave, inFlight, async (o) => {
+      try {
+        await write(o);
+      } catch (error) {
+        failures.push(error);
+      }
+    });
     if (failures.length > 0) throw failures[0];
   }
 }

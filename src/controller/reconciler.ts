@@ -134,8 +134,9 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   // The API server's answer to an apply is the freshest view of that object: status is judged on it,
   // not on a cache that may not have seen the write yet.
   const applied = new Map<string, Json>();
+  const liveOf = (object: KubeObject) => applied.get(objectKey(object)) ?? ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace);
   const applyIfNeeded = async (object: KubeObject): Promise<void> => {
-    const live = applied.get(objectKey(object)) ?? ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace);
+    const live = liveOf(object);
     if (!needsApply(object, live)) return;
     try {
       // A Secret that does not exist yet is created, not applied: if another writer created it in
@@ -161,8 +162,9 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   // rewrite and a roll of the new database). Neither object depends on secret material.
   let serviceIPs = databaseServiceIPs(ctx, tenant);
   if (serviceIPs.length === 0) {
-    for (const object of placeholder.filter((o) => o.kind === 'Namespace' || isDatabaseService(o))) await applyIfNeeded(withDesiredHash(object));
-    serviceIPs = [...applied.values()].filter((o) => o['kind'] === 'Service').map(clusterIPOf).filter(realIP);
+    const first = placeholder.filter((o) => o.kind === 'Namespace' || isDatabaseService(o)).map(withDesiredHash);
+    for (const object of first) await applyIfNeeded(object);
+    serviceIPs = databaseServiceIPsIn(first.map((object) => ({ object, live: liveOf(object) })));
   }
   const resolved = await resolveMaterial(tenant, ctx.settings, observedSecrets, now, ctx.random, serviceIPs);
   const desired = installable(renderTenant({ tenant, material: resolved.material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
@@ -172,7 +174,7 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
 
   const pruned = await prune(ctx, name, desired);
 
-  const world = desired.map((object) => ({ object, live: applied.get(objectKey(object)) ?? ctx.caches.get(object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace) }));
+  const world = desired.map((object) => ({ object, live: liveOf(object) }));
   const facts = {
     namespace: namespaceFacts(ctx.caches.namespace(namespace)),
     network: networkFacts(world),

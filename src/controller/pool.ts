@@ -1,5 +1,5 @@
-/** Runs `work` over `items` with at most `n` at a time. */
-export async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
+/** Runs `work` over `items` with at most `n` at a time, in order of `items`. */
+export async function pool<T>(items: readonly T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
   await Promise.all(
     Array.from({ length: n }, async () => {
