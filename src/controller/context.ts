@@ -21,3 +21,8 @@ export interface ReconcileContext {
   /** Requeue of a tenant that is not Ready yet, in case no watch event arrives. */
   notReadyRequeueMs: number;
 }
+
+/** What a reconcile asks of the work queue: run again after this long (controller-runtime's RequeueAfter). */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import { API_GROUP_VERSION, FINALIZER, KIND, tenantNamespace, type ChatTenantObject } from '../api/index.js';
 import { ANNOTATION_RETAIN } from '../render/index.js';
 import type { Json } from '../kube/client.js';
-import type { ReconcileContext } from './context.js';
-import { tenantRef, type ReconcileResult } from './reconciler.js';
+import type { ReconcileContext, ReconcileResult } from './context.js';
+import { tenantRef } from './tenant-ref.js';
 import { forgetTenantMetrics } from './report.js';
 
 // Deletion through the finalizer. Retain (default): the namespace, volumes, Secrets (keys,

@@ -3,7 +3,8 @@ import { ANNOTATION_RETAIN, names, objectKey, placeholderMaterial, renderTenant,
 import type { Json } from '../kube/client.js';
 import { isInvalid } from '../kube/errors.js';
 import { OPTIONAL_CRDS } from '../kube/resources.js';
-import type { ReconcileContext } from './context.js';
+import type { ReconcileContext, ReconcileResult } from './context.js';
+import { tenantRef } from './tenant-ref.js';
 import { finalizeTenant } from './deletion.js';
 import { needsApply, withDesiredHash } from './drift.js';
 import { writeInWaves } from './apply-order.js';
@@ -20,16 +21,8 @@ import { recordTransitions, updateTenantMetrics } from './report.js';
 // differs) → prune → status (only when it changed). Running it again with nothing changed writes
 // nothing. Errors propagate to the work queue, which retries with backoff.
 
-export interface ReconcileResult {
-  requeueAfterMs?: number;
-}
-
 /** Kinds the operator renders and may therefore delete when they are no longer desired. */
 const PRUNABLE_KINDS = new Set(['ResourceQuota', 'LimitRange', 'ServiceAccount', 'Secret', 'ConfigMap', 'Service', 'NetworkPolicy', 'StatefulSet', 'CronJob', 'PodDisruptionBudget', 'Cluster', 'Certificate']);
-
-export function tenantRef(raw: ChatTenantObject) {
-  return { apiVersion: API_GROUP_VERSION, kind: KIND, name: raw.metadata.name, ...(raw.metadata.uid ? { uid: raw.metadata.uid } : {}) };
-}
 
 const decode = (secret: Json): Record<string, string> =>
   Object.fromEntries(Object.entries((secret['data'] ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));

@@ -1,6 +1,6 @@
 import { CONDITION_TYPES, PHASES, SAFEGUARD_NAMES, type ChatTenantObject, type ChatTenantStatus } from '../api/index.js';
 import type { ReconcileContext } from './context.js';
-import { tenantRef } from './reconciler.js';
+import { tenantRef } from './tenant-ref.js';
 
 // What the outside sees of a reconcile besides status: Events on transitions (not on every loop)
 // and the per-tenant metrics SiteOps alert on.
