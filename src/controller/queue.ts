@@ -23,7 +23,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirtyWhileProcessing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private active = 0;
   private stopped = false;
   private paused: boolean;
@@ -60,18 +60,24 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Adds the key after a delay; an earlier pending delayed add for the key wins. */
+  /**
+   * Adds the key after a delay. Of several pending delayed adds for one key the soonest wins, as in
+   * client-go's delaying queue: an error backoff or a "not ready" requeue must not wait behind a
+   * ten-minute resync that happened to be scheduled first.
+   */
   addAfter(key: string, delayMs: number): void {
     if (this.stopped) return;
     if (delayMs <= 0) return this.add(key);
+    const due = Date.now() + delayMs;
     const existing = this.timers.get(key);
-    if (existing) return;
+    if (existing && existing.due <= due) return;
+    if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, delayMs);
     timer.unref();
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, due });
   }
 
   backoffFor(key: string): number {
@@ -85,7 +91,7 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.ready.length = 0;
     this.queued.clear();

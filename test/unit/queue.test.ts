@@ -103,4 +103,38 @@ describe('WorkQueue', () => {
     await sleep(120);
     expect(runs).toBe(3);
   });
+
+  it('a delayed add sooner than a pending one wins: a backoff is not lost behind a resync', async () => {
+    const runs: number[] = [];
+    const started = Date.now();
+    let fail = true;
+    const queue = new WorkQueue(
+      async () => {
+        runs.push(Date.now() - started);
+        if (fail) {
+          fail = false;
+          throw new Error('transient');
+        }
+      },
+      { concurrency: 1, baseDelayMs: 20, maxDelayMs: 100 },
+    );
+    queue.addAfter('t', 10_000); // a Ready tenant's periodic resync is pending
+    queue.add('t'); // then a watch event; its reconcile fails and backs off 20 ms
+    await sleep(150);
+    queue.stop();
+    expect(runs.length).toBe(2);
+    expect(runs[1]).toBeLessThan(1_000);
+  });
+
+  it('a later delayed add does not push back an earlier one', async () => {
+    const runs: number[] = [];
+    const started = Date.now();
+    const queue = new WorkQueue(async () => void runs.push(Date.now() - started), { concurrency: 1, baseDelayMs: 5, maxDelayMs: 100 });
+    queue.addAfter('t', 30);
+    queue.addAfter('t', 10_000);
+    await sleep(120);
+    queue.stop();
+    expect(runs.length).toBe(1);
+    expect(runs[0]).toBeLessThan(1_000);
+  });
 });
