@@ -48,11 +48,17 @@ export class Operator {
   private resyncTimer: NodeJS.Timeout | undefined;
   private depthTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** One recorder for the process: it remembers what it wrote, to count repeats up (aggregation). */
+  private readonly events: EventRecorder;
 
   constructor(private readonly options: OperatorOptions) {
     this.client = new KubeClient(options.kubeConfig, `chat-tenant-operator/${options.identity}`);
     this.objects = new KubeObjects(this.client);
     this.metrics = createOperatorMetrics();
+    this.events = new EventRecorder(this.objects, 'chat-tenant-operator', {
+      ...(options.clock ? { clock: options.clock } : {}),
+      onDropped: (reason, error) => options.log.warn({ reason, error: error instanceof Error ? error.message : String(error) }, 'could not write an Event; dropped it'),
+    });
   }
 
   get metricsPort(): number | undefined {
@@ -154,7 +160,7 @@ export class Operator {
     return {
       caches: this.caches!,
       objects: this.objects,
-      events: new EventRecorder(this.objects, 'chat-tenant-operator', o.clock),
+      events: this.events,
       metrics: this.metrics,
       settings: o.settings,
       log: o.log,

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_GROUP_VERSION, KIND } from '../../src/api/index.js';
+import { EventRecorder } from '../../src/kube/events.js';
+import { resourceFor } from '../../src/kube/resources.js';
+import { uniqueName } from '../harness/kube.js';
+import { createTenant, getTenant, installCrdAndStorage, objects, startOperator, tenantSpec, waitFor, waitForCondition, type TestOperator } from './support/operator.js';
+
+// Events are best-effort and aggregated, as client-go's recorder makes them: a refused Event never
+// stops a reconcile, and the same Event again counts up the one already written.
+
+const eventsAbout = async (name: string) =>
+  (await objects().list<any>(resourceFor('v1', 'Event'), { namespace: 'default', fieldSelector: `involvedObject.name=${name}` })).items;
+
+describe('Event recording', () => {
+  it('writes the same Event twice as one Event with count 2, and a different one apart', async () => {
+    const name = uniqueName('aggregated');
+    const recorder = new EventRecorder(objects(), 'events-test');
+    const about = { apiVersion: API_GROUP_VERSION, kind: KIND, name };
+    await recorder.record(about, 'Warning', 'DomainClaimed', 'spec.xmppDomains[0]: taken');
+    await recorder.record(about, 'Warning', 'DomainClaimed', 'spec.xmppDomains[0]: taken');
+    await recorder.record(about, 'Normal', 'TenantReady', 'Ready');
+    const events = await eventsAbout(name);
+    expect(events.map((e) => [e.reason, e.count]).sort()).toEqual([
+      ['DomainClaimed', 2],
+      ['TenantReady', 1],
+    ]);
+    const counted = events.find((e) => e.reason === 'DomainClaimed');
+    expect(Date.parse(counted.lastTimestamp)).toBeGreaterThanOrEqual(Date.parse(counted.firstTimestamp));
+  });
+
+  it('an Event the API server refuses is dropped and reported, never thrown', async () => {
+    const dropped: string[] = [];
+    const recorder = new EventRecorder(objects(), 'events-test', { onDropped: (reason) => dropped.push(reason) });
+    // Its namespace does not exist: the create is refused (404).
+    await expect(recorder.record({ apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: uniqueName('absent') }, 'Normal', 'Started', 'x')).resolves.toBeUndefined();
+    expect(dropped).toEqual(['Started']);
+  });
+});
+
+describe('a tenant whose Events are all refused', () => {
+  const name = uniqueName('muted');
+  const policy = `deny-events-${name}`;
+  let op: TestOperator;
+
+  beforeAll(async () => {
+    await installCrdAndStorage();
+    // An admission policy refuses every Event about this tenant, as an API server under pressure or
+    // a strict platform policy might.
+    const o = objects();
+    await o.apply({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: policy },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['events'] }] },
+        validations: [{ expression: `object.involvedObject.name != '${name}'`, message: 'events about this tenant are refused by the test' }],
+      },
+    });
+    await o.apply({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: policy },
+      spec: { policyName: policy, validationActions: ['Deny'] },
+    });
+    const probe = new EventRecorder(o, 'events-test', { onDropped: () => {} });
+    await waitFor('the policy refuses Events about the tenant', async () => {
+      await probe.record({ apiVersion: API_GROUP_VERSION, kind: KIND, name }, 'Normal', 'Probe', String(Math.random()));
+      return (await eventsAbout(name)).length === 0;
+    }, 30_000, 1_000);
+    op = await startOperator(uniqueName('muted-operator'));
+  });
+
+  afterAll(async () => {
+    await op?.stop();
+    const o = objects();
+    await o.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', name: policy });
+    await o.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', name: policy });
+  });
+
+  it('still becomes Ready, and once deleted is finalized (its finalizer removed)', async () => {
+    await createTenant(name, tenantSpec({ deletionPolicy: 'Delete' }));
+    await waitForCondition(name, 'Ready', 'True');
+    await objects().delete({ apiVersion: API_GROUP_VERSION, kind: KIND, name });
+    await waitFor('tenant finalized and gone', async () => !(await getTenant(name)), 120_000);
+    expect(await eventsAbout(name)).toEqual([]);
+    expect(op.logs()).toContain('could not write an Event; dropped it');
+  });
+});
