@@ -42,6 +42,26 @@ export function networkFacts(desired: ObservedWorld['desired']): ConditionFacts 
   return ok('NetworkPoliciesInPlace', `${policies.length} network policies in place, default deny first.`);
 }
 
+/** Certificate PEMs by role, as the tenant's TLS Secrets hold them now. */
+export interface CertificatePems {
+  ca?: string;
+  messaging?: string;
+  database?: string;
+}
+
+export type NotAfter = TenantFacts['certificates']['notAfter'];
+
+/**
+ * What the pods serve. `rolloutPending` names the StatefulSets whose pods do not all run with the
+ * certificates the Secrets hold now: until they do, the pods serve what was reported before
+ * (`previousNotAfter`), not what the Secrets hold.
+ */
+export interface ServedCertificates {
+  pems: CertificatePems;
+  rolloutPending: string[];
+  previousNotAfter: NotAfter;
+}
+
 /**
  * `databaseAddresses`: ClusterIPs of the database Services, and `certifiedAddresses`: the IP SANs of the
  * operator-issued database certificate. ejabberd verifies the address it dials, so until the
@@ -49,7 +69,7 @@ export function networkFacts(desired: ObservedWorld['desired']): ConditionFacts 
  */
 export function certificateFacts(
   tenant: ChatTenant,
-  certificates: TenantCertificates | undefined,
+  served: ServedCertificates,
   desired: ObservedWorld['desired'],
   now: Date,
   notAfter: (pem: string) => Date,
@@ -58,19 +78,44 @@ export function certificateFacts(
   const tlsSecrets = desired.filter((d) => d.object.kind === 'Secret' && (d.object as { type?: string }).type === 'kubernetes.io/tls');
   const certs = desired.filter((d) => d.object.kind === 'Certificate');
   const missing = [...tlsSecrets, ...certs].filter((d) => !d.live).map((d) => `${d.object.kind}/${d.object.metadata.name}`);
-  const expiry: TenantFacts['certificates']['notAfter'] = {};
-  if (certificates) {
-    expiry.ca = notAfter(certificates.ca.certPem).toISOString();
-    expiry.messaging = notAfter(certificates.messaging.certPem).toISOString();
-    expiry.database = notAfter(certificates.database.certPem).toISOString();
+  const held: NotAfter = {};
+  for (const role of ['ca', 'messaging', 'database'] as const) {
+    const pem = served.pems[role];
+    if (pem) held[role] = notAfter(pem).toISOString();
   }
+  const pending = served.rolloutPending.length > 0;
+  const expiry: NotAfter = pending ? { ...held, ...served.previousNotAfter } : held;
   if (missing.length > 0) return { ...no('CertificatesMissing', `Not in place yet: ${missing.join(', ')}.`), notAfter: expiry };
-  const uncovered = certificates ? addresses.databaseAddresses.filter((ip) => !addresses.certifiedAddresses.includes(ip)) : [];
+  const uncovered = tenant.spec.tls.mode === 'OperatorCA' ? addresses.databaseAddresses.filter((ip) => !addresses.certifiedAddresses.includes(ip)) : [];
   if (uncovered.length > 0) return { ...no('AwaitingDatabaseAddress', `The database certificate is being reissued for the database Service address(es) ${uncovered.join(', ')}.`), notAfter: expiry };
   const expired = Object.entries(expiry).filter(([, t]) => t && Date.parse(t) <= now.getTime());
   if (expired.length > 0) return { ...no('CertificateExpired', `Expired: ${expired.map(([k]) => k).join(', ')}.`), notAfter: expiry };
+  if (pending) {
+    return { ...no('CertificateRolloutPending', `Not all pods serve the current certificates yet (${served.rolloutPending.join(', ')} rolling out); expiry shown is what they served before.`), notAfter: expiry };
+  }
   const how = tenant.spec.tls.mode === 'OperatorCA' ? 'issued by the tenant\'s own CA' : tenant.spec.tls.mode === 'CertManager' ? 'requested from cert-manager' : 'provided by the platform team';
-  return { ...ok('CertificatesReady', `Certificates ${how}.`), notAfter: expiry };
+  return { ...ok('CertificatesReady', `Certificates ${how}, served by every pod.`), notAfter: expiry };
+}
+
+/**
+ * StatefulSets whose pods do not all run the template that carries `checksum`: the live template has
+ * another checksum, or the controller has not rolled every pod to it (current and update revisions
+ * differ, or it has not observed the latest generation). Scaling up with an unchanged template is
+ * not a rollout.
+ */
+export function tlsRolloutPending(world: LiveWorld, checksum: string | undefined, annotation: string): string[] {
+  if (!checksum) return [];
+  return world
+    .filter((d) => d.object.kind === 'StatefulSet')
+    .filter(({ live }) => {
+      const liveChecksum = (get(live, 'spec', 'template', 'metadata', 'annotations') as Record<string, string> | undefined)?.[annotation];
+      const generation = Number(get(live, 'metadata', 'generation') ?? 0);
+      const observed = Number(get(live, 'status', 'observedGeneration') ?? -1);
+      const current = get(live, 'status', 'currentRevision');
+      const update = get(live, 'status', 'updateRevision');
+      return !live || liveChecksum !== checksum || observed < generation || !current || current !== update;
+    })
+    .map((d) => `StatefulSet/${d.object.metadata.name}`);
 }
 
 function statefulSetReady(sts: Json | undefined, want: number): { ready: number; upToDate: boolean } {

@@ -38,7 +38,7 @@ export function renderTenant(input: RenderInput): KubeObject[] {
   const ejabberdConfig = renderEjabberdConfigSecret(tenant, settings, material);
   objects.push(ejabberdConfig, ...renderEjabberdServices(tenant), renderEjabberdStatefulSet(tenant, settings, ejabberdConfig), ...renderEjabberdPdb(tenant), renderArchivePurgeCronJob(tenant, settings));
   objects.push(...renderBackupPvc(tenant), renderBackupCronJob(tenant, settings));
-  return withTlsChecksum(objects, material.certificates);
+  return withTlsChecksum(objects, material);
 }
 
 /** Stable identity of an object within a tenant: how apply, prune and tests match objects. */

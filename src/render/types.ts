@@ -52,6 +52,11 @@ export interface TenantMaterial {
   backupKey: string;
   /** Present with tls.mode OperatorCA. */
   certificates?: TenantCertificates;
+  /**
+   * With tls.mode Provided or CertManager: the certificates (tls.crt and ca.crt of each TLS Secret the
+   * pods mount) as the controller read them, so that pods roll when the platform renews them.
+   */
+  platformCertificates?: string[];
 }
 
 /** What the cluster offers, observed by the controller (CRDs installed, StorageClass annotations). */
