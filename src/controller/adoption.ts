@@ -1,5 +1,5 @@
 import { API_GROUP, KIND, RESERVED_NAMESPACES, tenantNamespace, type ChatTenant, type ChatTenantObject } from '../api/index.js';
-import { LABEL_TENANT, MANAGED_BY } from '../render/index.js';
+import { ANNOTATION_TENANT_UID, LABEL_TENANT, MANAGED_BY } from '../render/index.js';
 
 // Before the operator writes anything for a tenant it makes sure the ground is its own: the namespace
 // is new or already owned by this very ChatTenant, and no other tenant serves the same XMPP domain
@@ -42,6 +42,17 @@ function refusal(reason: AdoptionRefusal['reason'], field: string, message: stri
 
 const isChatTenantRef = (ref: { apiVersion: string; kind: string }) => ref.kind === KIND && ref.apiVersion.startsWith(`${API_GROUP}/`);
 
+/**
+ * Whether the namespace belongs to this very ChatTenant (same uid): by its tenant-uid annotation, or
+ * by the ownerReference earlier versions of the operator set.
+ */
+export function ownsNamespace(tenant: Pick<ChatTenant, 'metadata'>, existing: ObservedNamespace | undefined): boolean {
+  const uid = tenant.metadata.uid;
+  if (uid === undefined || !existing) return false;
+  if (existing.metadata.annotations?.[ANNOTATION_TENANT_UID] === uid) return true;
+  return (existing.metadata.ownerReferences ?? []).some((r) => isChatTenantRef(r) && r.uid === uid);
+}
+
 function namespaceRefusal(tenant: ChatTenant, namespace: string, existing: ObservedNamespace | undefined): AdoptionRefusal | undefined {
   if ((RESERVED_NAMESPACES as readonly string[]).includes(namespace) || namespace.startsWith('kube-')) {
     return refusal('ReservedNamespace', 'metadata.name', `"${namespace}" is a namespace of the cluster itself and cannot hold a tenant`);
@@ -49,7 +60,7 @@ function namespaceRefusal(tenant: ChatTenant, namespace: string, existing: Obser
   if (!existing) return undefined;
   const uid = tenant.metadata.uid;
   const refs = existing.metadata.ownerReferences ?? [];
-  if (uid !== undefined && refs.some((r) => isChatTenantRef(r) && r.uid === uid)) {
+  if (ownsNamespace(tenant, existing)) {
     if (existing.metadata.deletionTimestamp) return refusal('NamespaceTerminating', 'metadata.name', `namespace "${namespace}" is being deleted; the tenant is created again once it is gone`);
     return undefined;
   }

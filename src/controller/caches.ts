@@ -1,6 +1,7 @@
+import { tenantNamespace } from '../api/index.js';
 import { LABEL_TENANT, MANAGED_BY } from '../render/index.js';
 import type { Json, KubeClient } from '../kube/client.js';
-import { Informer, type InformerOptions } from '../kube/informer.js';
+import { Informer, type InformerOptions, type WatchEventType } from '../kube/informer.js';
 import { CHAT_TENANT_RESOURCE, OPTIONAL_CRDS, RESOURCE_TYPES, apiVersionOf, type ResourceType } from '../kube/resources.js';
 
 // Every read the reconciler makes comes from these caches (informers), so a steady-state resync
@@ -35,10 +36,20 @@ export class Caches {
     private readonly informerOptions: Pick<InformerOptions, 'log' | 'watchTimeoutSeconds'> = {},
   ) {
     this.tenants = this.add(new Informer(client, CHAT_TENANT_RESOURCE, informerOptions));
-    this.tenants.onEvent((_t, o) => enqueue(((o['metadata'] as Json)['name'] as string)));
+    this.tenants.onEvent((type, o) => {
+      enqueue((o['metadata'] as Json)['name'] as string);
+      // A tenant gone, or with a new spec (other domains, say), may free what another was refused for.
+      if (this.specChangedOrGone(type, o)) this.enqueueNotReady();
+    });
     // All namespaces, not only ours: adoption safety must see namespaces the operator does not own.
+    // A namespace maps to its tenant by name too: one made by the platform carries no tenant label, and
+    // annotating it for adoption must bring its tenant in.
     this.namespaces = this.add(new Informer(client, resourceByKind('Namespace'), informerOptions));
-    this.namespaces.onEvent((_t, o) => this.enqueueOwner(o));
+    this.namespaces.onEvent((_t, o) => {
+      this.enqueueOwner(o);
+      const tenant = this.tenantOfNamespace((o['metadata'] as Json)['name'] as string);
+      if (tenant) enqueue(tenant);
+    });
     this.storageClasses = this.add(new Informer(client, resourceByKind('StorageClass'), informerOptions));
     this.storageClasses.onEvent(() => enqueueAll());
     for (const crd of Object.values(OPTIONAL_CRDS)) {
@@ -63,6 +74,30 @@ export class Caches {
     this.owned.set(resource.kind, informer);
     this.all.push(informer);
     return informer;
+  }
+
+  private readonly generations = new Map<string, number>();
+
+  /** Whether a tenant is gone, or its spec changed since this cache last saw it (generation moves only with spec). */
+  private specChangedOrGone(type: WatchEventType, object: Json): boolean {
+    const meta = object['metadata'] as { name: string; generation?: number };
+    if (type === 'DELETED') {
+      this.generations.delete(meta.name);
+      return true;
+    }
+    const before = this.generations.get(meta.name);
+    this.generations.set(meta.name, meta.generation ?? 0);
+    return type === 'MODIFIED' && before !== undefined && before !== (meta.generation ?? 0);
+  }
+
+  private enqueueNotReady(): void {
+    for (const t of this.tenants.list()) {
+      if ((t['status'] as { phase?: string } | undefined)?.phase !== 'Ready') this.enqueue((t['metadata'] as Json)['name'] as string);
+    }
+  }
+
+  private tenantOfNamespace(namespace: string): string | undefined {
+    return this.tenants.list().map((t) => (t['metadata'] as Json)['name'] as string).find((name) => tenantNamespace(name) === namespace);
   }
 
   private enqueueOwner(object: Json): void {

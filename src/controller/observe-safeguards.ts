@@ -5,6 +5,7 @@ import { ANNOTATION_DESIRED_HASH } from './drift.js';
 import type { LiveWorld } from './observe.js';
 import { idleSessionTimeoutMinutesOf, observeCertificate, storageClassEncryption, tenantStorageClasses, type ObservedFacts, type StorageClassObject } from './safeguards.js';
 import type { TenantFacts } from './status.js';
+import { ownsNamespace, type ObservedNamespace } from './adoption.js';
 
 // Fills safeguards' ObservedFacts from what the reconcile saw: the live objects (or the API
 // server's answer to an apply made in this reconcile), decoded where the fact lives in a Secret.
@@ -37,7 +38,6 @@ export function observedFacts(input: SafeguardInputs): ObservedFacts {
   const live = (kind: string, name: string) => world.find((d) => d.object.kind === kind && d.object.metadata.name === name)?.live;
   const storageClasses: Record<string, ReturnType<typeof storageClassEncryption>> = {};
   for (const { name } of tenantStorageClasses(tenant)) storageClasses[name] = storageClassEncryption(input.storageClass(name) as StorageClassObject | undefined, settings);
-  const owners = ((input.namespace?.['metadata'] as Json | undefined)?.['ownerReferences'] ?? []) as Array<{ uid: string }>;
   const databaseConfigCurrent =
     tenant.spec.database.provider === 'standalone' ? current('Secret', names.database.configMap) && current('StatefulSet', names.database.statefulSet) : current('Cluster', names.database.cluster);
   const tls = tlsSecretNames(tenant);
@@ -45,7 +45,7 @@ export function observedFacts(input: SafeguardInputs): ObservedFacts {
   const ejabberdYaml = decoded(live('Secret', names.messaging.configMap), 'ejabberd.yml');
   const observed: ObservedFacts = {
     observedAt: input.now.toISOString(),
-    namespaceOwned: owners.some((o) => o.uid === tenant.metadata.uid),
+    namespaceOwned: ownsNamespace(tenant, input.namespace as ObservedNamespace | undefined),
     storageClasses,
     backupKeyPresent: key !== undefined && Buffer.from(key, 'base64').length === 32,
     networkPolicies: world.filter((d) => d.object.kind === 'NetworkPolicy' && d.live).map((d) => d.object.metadata.name),

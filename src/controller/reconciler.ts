@@ -1,7 +1,7 @@
 import { API_GROUP_VERSION, FINALIZER, KIND, tenantNamespace, validateChatTenant, type ChatTenant, type ChatTenantObject, type ChatTenantStatus } from '../api/index.js';
-import { ANNOTATION_RETAIN, names, objectKey, placeholderMaterial, renderTenant, rendersKubernetesApiEgress, tlsSecretNames, type ClusterCapabilities, type KubeObject } from '../render/index.js';
+import { ANNOTATION_RETAIN, names, objectKey, placeholderMaterial, renderTenant, rendersKubernetesApiEgress, type ClusterCapabilities, type KubeObject, type TenantCertificates } from '../render/index.js';
 import type { Json } from '../kube/client.js';
-import { isInvalid } from '../kube/errors.js';
+import { isConflict, isInvalid } from '../kube/errors.js';
 import { OPTIONAL_CRDS } from '../kube/resources.js';
 import type { ReconcileContext, ReconcileResult } from './context.js';
 import { tenantRef } from './tenant-ref.js';
@@ -10,7 +10,9 @@ import { needsApply, withDesiredHash } from './drift.js';
 import { writeInWaves } from './apply-order.js';
 import { resolveMaterial, type ObservedSecrets } from './material.js';
 import { inspectCertificate } from './certificates.js';
-import { backupFacts, certificateFacts, databaseFacts, messagingFacts, namespaceFacts, networkFacts, workloadNames, type UnencryptedStorage } from './observe.js';
+import { backupFacts, certificateFacts, databaseFacts, messagingFacts, namespaceFacts, networkFacts, tlsRolloutPending, workloadNames, type LiveWorld, type ServedCertificates, type UnencryptedStorage } from './observe.js';
+import { certificatePems, platformCertificates, readPlatformTlsSecrets, servingTlsSecrets, type TlsSecrets } from './served-tls.js';
+import { ANNOTATION_TLS_CHECKSUM, tlsChecksum } from '../render/tls-rollout.js';
 import { computeStatus, mergeCondition, refusedStatus, sameStatus } from './status.js';
 import { adoptionRefusal, type ObservedNamespace } from './adoption.js';
 import { observedFacts } from './observe-safeguards.js';
@@ -21,8 +23,12 @@ import { recordTransitions, updateTenantMetrics } from './report.js';
 // differs) → prune → status (only when it changed). Running it again with nothing changed writes
 // nothing. Errors propagate to the work queue, which retries with backoff.
 
-/** Kinds the operator renders and may therefore delete when they are no longer desired. */
-const PRUNABLE_KINDS = new Set(['ResourceQuota', 'LimitRange', 'ServiceAccount', 'Secret', 'ConfigMap', 'Service', 'NetworkPolicy', 'StatefulSet', 'CronJob', 'PodDisruptionBudget', 'Cluster', 'Certificate']);
+/**
+ * Kinds the operator renders and may therefore delete when they are no longer desired. Jobs: the
+ * schema Job's name carries a hash of what it runs, so each new messaging image leaves the previous
+ * one behind (Jobs of the backup CronJob belong to it and are skipped below).
+ */
+const PRUNABLE_KINDS = new Set(['ResourceQuota', 'LimitRange', 'ServiceAccount', 'Secret', 'ConfigMap', 'Service', 'NetworkPolicy', 'StatefulSet', 'CronJob', 'Job', 'PodDisruptionBudget', 'Cluster', 'Certificate']);
 
 const decode = (secret: Json): Record<string, string> =>
   Object.fromEntries(Object.entries((secret['data'] ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
@@ -88,26 +94,13 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   const validation = validateChatTenant(raw);
   if (!validation.ok) {
     const message = validation.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-    const status = refusedStatus('InvalidSpec', message, generation, raw.status, now, namespace);
-    if (await writeStatus(ctx, raw, status)) {
-      await ctx.events.record(tenantRef(raw), 'Warning', 'InvalidSpec', message);
-      log.warn({ problems: validation.problems }, 'spec is invalid; waiting for a new generation');
-    }
-    updateTenantMetrics(ctx, name, status);
-    return {};
+    return refuse(ctx, raw, 'InvalidSpec', message, log, { problems: validation.problems });
   }
   const tenant: ChatTenant = validation.tenant;
 
-  const refusal = adoptionRefusal(tenant, ctx.caches.namespace(namespace) as ObservedNamespace | undefined, ctx.caches.tenants.list() as unknown as ChatTenantObject[]);
-  if (refusal) {
-    const status = refusedStatus(refusal.reason, refusal.message, generation, raw.status, now, namespace);
-    if (await writeStatus(ctx, raw, status)) {
-      await ctx.events.record(tenantRef(raw), 'Warning', refusal.reason, refusal.message);
-      log.warn({ reason: refusal.reason }, refusal.message);
-    }
-    updateTenantMetrics(ctx, name, status);
-    return {};
-  }
+  const tenants = ctx.caches.tenants.list() as unknown as ChatTenantObject[];
+  const refusal = adoptionRefusal(tenant, ctx.caches.namespace(namespace) as ObservedNamespace | undefined, tenants);
+  if (refusal) return refuse(ctx, raw, refusal.reason, refusal.message, log);
 
   // PHI must not land on storage nobody vouches is encrypted: nothing is created until it is.
   const unencrypted = tenantStorageClasses(tenant)
@@ -156,11 +149,20 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   let serviceIPs = databaseServiceIPs(ctx, tenant);
   if (serviceIPs.length === 0) {
     const first = placeholder.filter((o) => o.kind === 'Namespace' || isDatabaseService(o)).map(withDesiredHash);
+    const namespaceObject = first.find((o) => o.kind === 'Namespace')!;
+    if (!liveOf(namespaceObject)) {
+      const taken = await createNamespace(ctx, tenant, namespaceObject, tenants);
+      if ('refusal' in taken) return refuse(ctx, raw, taken.refusal.reason, taken.refusal.message, log);
+      applied.set(objectKey(namespaceObject), taken.live);
+    }
     for (const object of first) await applyIfNeeded(object);
     serviceIPs = databaseServiceIPsIn(first.map((object) => ({ object, live: liveOf(object) })));
   }
   const resolved = await resolveMaterial(tenant, ctx.settings, observedSecrets, now, ctx.random, serviceIPs);
-  const desired = installable(renderTenant({ tenant, material: resolved.material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
+  const platformTls = await readPlatformTlsSecrets(ctx, tenant);
+  const fromPlatform = platformCertificates(tenant, platformTls);
+  const material = { ...resolved.material, ...(fromPlatform ? { platformCertificates: fromPlatform } : {}) };
+  const desired = installable(renderTenant({ tenant, material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
   await writeInWaves(desired, applyIfNeeded);
   if (resolved.generated.length > 0) await ctx.events.record(tenantRef(raw), 'Normal', 'SecretsGenerated', `Generated ${resolved.generated.length} secret value(s): ${resolved.generated.join(', ')}.`);
   for (const issued of resolved.issued) await ctx.events.record(tenantRef(raw), 'Normal', 'CertificateIssued', `Issued the ${issued.name} certificate (${issued.reason}).`);
@@ -171,7 +173,7 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   const facts = {
     namespace: namespaceFacts(ctx.caches.namespace(namespace)),
     network: networkFacts(world),
-    certificates: certificateFacts(tenant, resolved.material.certificates, world, now, (pem) => inspectCertificate(pem).notAfter, {
+    certificates: certificateFacts(tenant, servedCertificates(tenant, resolved.material.certificates, platformTls, world, tlsChecksum(material), raw.status), world, now, (pem) => inspectCertificate(pem).notAfter, {
       databaseAddresses: databaseServiceIPsIn(world),
       certifiedAddresses: resolved.material.certificates ? inspectCertificate(resolved.material.certificates.database.certPem).ipAddresses : [],
     }),
@@ -192,7 +194,7 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
       raw.status?.backup?.lastSuccessfulTime,
     ),
   };
-  const tlsSecrets = await liveTlsSecrets(ctx, tenant, world);
+  const tlsSecrets = servingTlsSecrets(tenant, world, platformTls);
   const safeguards = computeSafeguards(
     tenant,
     observedFacts({ tenant, settings: ctx.settings, world, facts, namespace: ctx.caches.namespace(namespace), storageClass: (n) => ctx.caches.storageClass(n), tlsSecrets, now }),
@@ -204,6 +206,42 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
   updateTenantMetrics(ctx, name, status);
   if (writes + pruned > 0 || statusWritten) log.info({ applied: writes, pruned, phase: status.phase }, 'reconciled');
   return { requeueAfterMs: status.phase === 'Ready' ? ctx.resyncMs : ctx.notReadyRequeueMs };
+}
+
+/**
+ * A refusal: Ready False with the reason, an Event and a log line when that is news, and a retry at
+ * the resync period (what the tenant waits for may change without any event of its own).
+ */
+async function refuse(ctx: ReconcileContext, raw: ChatTenantObject, reason: string, message: string, log: ReconcileContext['log'], fields: Record<string, unknown> = {}): Promise<ReconcileResult> {
+  const status = refusedStatus(reason, message, raw.metadata.generation ?? 0, raw.status, ctx.clock(), tenantNamespace(raw.metadata.name));
+  if (await writeStatus(ctx, raw, status)) {
+    await ctx.events.record(tenantRef(raw), 'Warning', reason, message);
+    log.warn({ reason, ...fields }, message);
+  }
+  updateTenantMetrics(ctx, raw.metadata.name, status);
+  return { requeueAfterMs: ctx.resyncMs };
+}
+
+/**
+ * Creates the tenant's namespace, which the cache says does not exist. A create, not an apply: apply
+ * with force would silently take over a namespace someone made a moment ago that the cache has not
+ * seen. When it exists after all, ownership is judged again on the live object.
+ */
+async function createNamespace(
+  ctx: ReconcileContext,
+  tenant: ChatTenant,
+  object: KubeObject,
+  tenants: ChatTenantObject[],
+): Promise<{ live: Json } | { refusal: NonNullable<ReturnType<typeof adoptionRefusal>> }> {
+  try {
+    return { live: await ctx.objects.create<Json>(object) };
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
+  const live = await ctx.objects.get<Json>({ apiVersion: 'v1', kind: 'Namespace', name: object.metadata.name });
+  if (!live) throw Object.assign(new Error(`namespace ${object.metadata.name} existed a moment ago and is gone; retrying`), { reason: 'NamespaceChanged' });
+  const refusal = adoptionRefusal(tenant, live as unknown as ObservedNamespace, tenants);
+  return refusal ? { refusal } : { live };
 }
 
 const databaseServiceNames = (tenant: ChatTenant) =>
@@ -261,21 +299,27 @@ async function refuseUnencryptedStorage(
     log.warn({ reason: database.reason }, database.message);
   }
   updateTenantMetrics(ctx, tenant.metadata.name, status);
-  return {};
+  return { requeueAfterMs: ctx.resyncMs };
 }
 
-/**
- * The Secrets the pods mount for TLS. Operator-issued ones are in the world; Provided and cert-manager
- * Secrets carry no operator label, so they are read from the API server.
- */
-async function liveTlsSecrets(ctx: ReconcileContext, tenant: ChatTenant, world: Array<{ object: KubeObject; live: Json | undefined }>): Promise<Map<string, Json | undefined>> {
-  const out = new Map<string, Json | undefined>();
-  const { messaging, database } = tlsSecretNames(tenant);
-  for (const secretName of [messaging, database]) {
-    const fromWorld = world.find((d) => d.object.kind === 'Secret' && d.object.metadata.name === secretName)?.live;
-    out.set(secretName, fromWorld ?? (await ctx.objects.get<Json>({ apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: tenantNamespace(tenant.metadata.name) })));
-  }
-  return out;
+function servedCertificates(
+  tenant: ChatTenant,
+  issued: TenantCertificates | undefined,
+  platform: TlsSecrets,
+  world: LiveWorld,
+  checksum: string | undefined,
+  previous: ChatTenantStatus | undefined,
+): ServedCertificates {
+  const before = previous?.certificates ?? {};
+  return {
+    pems: certificatePems(tenant, issued, platform),
+    rolloutPending: tlsRolloutPending(world, checksum, ANNOTATION_TLS_CHECKSUM),
+    previousNotAfter: {
+      ...(before.caNotAfter ? { ca: before.caNotAfter } : {}),
+      ...(before.messagingNotAfter ? { messaging: before.messagingNotAfter } : {}),
+      ...(before.databaseNotAfter ? { database: before.databaseNotAfter } : {}),
+    },
+  };
 }
 
 /** Deletes what carries the tenant's label but is no longer desired; never data, keys or volumes. */

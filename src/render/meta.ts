@@ -2,8 +2,17 @@ import { API_GROUP, API_GROUP_VERSION, KIND, tenantNamespace, type ChatTenant } 
 import type { OwnerReference } from './types.js';
 
 export const LABEL_TENANT = `${API_GROUP}/tenant`;
-/** Marks objects that hold data or keys: never pruned, detached (not deleted) under deletionPolicy Retain. */
+/**
+ * Marks objects that hold data or keys: never pruned, kept under deletionPolicy Retain. They carry no
+ * ownerReference to the ChatTenant (see objectMeta), so the garbage collector can never take them.
+ */
 export const ANNOTATION_RETAIN = `${API_GROUP}/retain`;
+/**
+ * The uid of the ChatTenant a namespace belongs to. An annotation, not an ownerReference: the garbage
+ * collector deletes the dependents of a ChatTenant on its own (foreground deletion, a finalizer removed
+ * by hand), and a namespace deleted takes every volume and key in it.
+ */
+export const ANNOTATION_TENANT_UID = `${API_GROUP}/tenant-uid`;
 export const MANAGED_BY = 'chat-tenant-operator';
 
 export type Component = 'namespace' | 'network' | 'certificates' | 'messaging' | 'database' | 'backup' | 'monitoring';
@@ -27,21 +36,29 @@ export function selectorLabels(tenant: ChatTenant, name: string): Record<string,
   return { 'app.kubernetes.io/instance': tenant.metadata.name, 'app.kubernetes.io/name': name };
 }
 
-export function ownerReference(tenant: ChatTenant): OwnerReference {
+export function tenantUid(tenant: ChatTenant): string {
   if (!tenant.metadata.uid) throw new Error(`tenant ${tenant.metadata.name} has no uid; render needs the object as stored by the API server`);
-  return { apiVersion: API_GROUP_VERSION, kind: KIND, name: tenant.metadata.name, uid: tenant.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return tenant.metadata.uid;
+}
+
+export function ownerReference(tenant: ChatTenant): OwnerReference {
+  return { apiVersion: API_GROUP_VERSION, kind: KIND, name: tenant.metadata.name, uid: tenantUid(tenant), controller: true, blockOwnerDeletion: true };
 }
 
 export interface MetaOptions {
   component: Component;
   appName?: string;
-  /** Data or keys: kept under deletionPolicy Retain and never pruned. */
+  /** Data or keys: kept under deletionPolicy Retain, never pruned, and never owned by the ChatTenant. */
   retain?: boolean;
   annotations?: Record<string, string>;
   labels?: Record<string, string>;
 }
 
-/** metadata for a namespaced object of the tenant. */
+/**
+ * metadata for a namespaced object of the tenant. What holds no data hangs off the ChatTenant by an
+ * ownerReference, so the garbage collector cleans it up even with the operator gone; what Retain
+ * keeps is found by its tenant label instead, and deleted explicitly under deletionPolicy Delete.
+ */
 export function objectMeta(tenant: ChatTenant, name: string, options: MetaOptions) {
   const annotations = { ...(options.annotations ?? {}), ...(options.retain ? { [ANNOTATION_RETAIN]: 'true' } : {}) };
   return {
@@ -49,6 +66,6 @@ export function objectMeta(tenant: ChatTenant, name: string, options: MetaOption
     namespace: tenantNamespace(tenant.metadata.name),
     labels: { ...componentLabels(tenant, options.component, options.appName), ...(options.labels ?? {}) },
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-    ownerReferences: [ownerReference(tenant)],
+    ...(options.retain ? {} : { ownerReferences: [ownerReference(tenant)] }),
   };
 }

@@ -1,5 +1,5 @@
 import { databaseInstances, tenantNamespace, type ChatTenant } from '../api/index.js';
-import { componentLabels, objectMeta, ownerReference } from './meta.js';
+import { ANNOTATION_TENANT_UID, componentLabels, objectMeta, tenantUid } from './meta.js';
 import { names } from './names.js';
 import { DEFAULT_RESOURCES } from './resources.js';
 import type { KubeObject } from './types.js';
@@ -21,8 +21,8 @@ export function renderNamespace(tenant: ChatTenant): KubeObject {
     metadata: {
       name: tenantNamespace(tenant.metadata.name),
       labels: { ...componentLabels(tenant, 'namespace'), ...POD_SECURITY_LABELS },
-      annotations: { 'chat.tenant-operator.dev/display-name': tenant.spec.displayName },
-      ownerReferences: [ownerReference(tenant)],
+      // No ownerReference: the namespace holds everything Retain keeps (see ANNOTATION_TENANT_UID).
+      annotations: { 'chat.tenant-operator.dev/display-name': tenant.spec.displayName, [ANNOTATION_TENANT_UID]: tenantUid(tenant) },
     },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chatTenantManifest, type ChatTenant, type ChatTenantObject } from '../../src/api/index.js';
-import { ANNOTATION_ADOPT, adoptionRefusal, type ObservedNamespace } from '../../src/controller/adoption.js';
+import { ANNOTATION_ADOPT, adoptionRefusal, ownsNamespace, type ObservedNamespace } from '../../src/controller/adoption.js';
 import { LABEL_TENANT, renderNamespace } from '../../src/render/index.js';
 import { minimalSpec, tenantFixture } from '../support/tenants.js';
 
@@ -53,6 +53,23 @@ describe('the namespace', () => {
     expect(refusal).toMatchObject({ reason, field: 'metadata.name' });
     expect(refusal!.message).toContain(fragment);
     expect(refusal!.message.startsWith('metadata.name: ')).toBe(true);
+  });
+
+  it('ownership is the tenant-uid annotation (the rendered namespace carries no ownerReference), or an earlier version\'s ownerReference', () => {
+    expect(ownNamespace(clinic).metadata.ownerReferences).toBeUndefined();
+    expect(ownsNamespace(clinic, ownNamespace(clinic))).toBe(true);
+    const legacy = foreign('clinic', { ownerReferences: [{ apiVersion: 'chat.tenant-operator.dev/v1alpha1', kind: 'ChatTenant', name: 'clinic', uid: 'uid-clinic', controller: true }] });
+    expect(ownsNamespace(clinic, legacy)).toBe(true);
+    expect(adoptionRefusal(clinic, legacy, [])).toBeUndefined();
+  });
+
+  it('the namespace of an earlier ChatTenant of the same name (another uid in its annotation) is retained data: refused until adopted', () => {
+    const earlier = tenant('clinic', ['chat.clinic.example'], T0, 'old-uid');
+    const retained = ownNamespace(earlier);
+    expect(ownsNamespace(clinic, retained)).toBe(false);
+    expect(adoptionRefusal(clinic, retained, [])).toMatchObject({ reason: 'NamespaceNotOwned', message: expect.stringContaining('holds data retained from an earlier ChatTenant "clinic"') });
+    retained.metadata.annotations = { ...retained.metadata.annotations, [ANNOTATION_ADOPT]: 'uid-clinic' };
+    expect(adoptionRefusal(clinic, retained, [])).toBeUndefined();
   });
 
   it('a foreign namespace annotated with this ChatTenant\'s uid is adopted deliberately', () => {

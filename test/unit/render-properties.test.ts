@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { API_GROUP_VERSION, chatTenantManifest, defaultSettings, validateChatTenant, type ChatTenant, type ChatTenantSpecInput } from '../../src/api/index.js';
-import { LABEL_TENANT, renderTenant, type KubeObject, type TenantMaterial } from '../../src/render/index.js';
+import { ANNOTATION_RETAIN, ANNOTATION_TENANT_UID, LABEL_TENANT, renderTenant, type KubeObject, type TenantMaterial } from '../../src/render/index.js';
 import { toYamlDocuments } from '../../src/cli/output.js';
 import { specArbitrary, tenantName } from '../support/arbitraries.js';
 import { markedMaterial as marked } from '../support/marked-material.js';
@@ -40,15 +40,22 @@ describe('renderTenant, over generated specs', () => {
     );
   });
 
-  it('every object carries the tenant labels and a controller owner reference to the ChatTenant', () => {
+  it('every object carries the tenant labels; what holds no data is owned by the ChatTenant, what Retain keeps is not', () => {
     fc.assert(
       fc.property(tenantName, specArbitrary, (name, spec) => {
         const tenant = tenantOf(name, spec);
         for (const o of render(tenant)) {
-          expect(o.metadata.labels?.[LABEL_TENANT], `${o.kind}/${o.metadata.name}`).toBe(name);
+          const what = `${o.kind}/${o.metadata.name}`;
+          expect(o.metadata.labels?.[LABEL_TENANT], what).toBe(name);
           expect(o.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('chat-tenant-operator');
-          expect(o.metadata.ownerReferences).toEqual([{ apiVersion: API_GROUP_VERSION, kind: 'ChatTenant', name, uid: `uid-${name}`, controller: true, blockOwnerDeletion: true }]);
+          // The garbage collector acts on ownerReferences without the operator: the namespace, keys,
+          // credentials, volumes and the database must never hang off the tenant.
+          const kept = o.kind === 'Namespace' || o.kind === 'Secret' || o.kind === 'PersistentVolumeClaim' || o.kind === 'Cluster';
+          expect(kept || o.metadata.annotations?.[ANNOTATION_RETAIN] !== 'true', what).toBe(true);
+          if (kept) expect(o.metadata.ownerReferences, what).toBeUndefined();
+          else expect(o.metadata.ownerReferences, what).toEqual([{ apiVersion: API_GROUP_VERSION, kind: 'ChatTenant', name, uid: `uid-${name}`, controller: true, blockOwnerDeletion: true }]);
         }
+        expect(render(tenant).find((o) => o.kind === 'Namespace')?.metadata.annotations?.[ANNOTATION_TENANT_UID]).toBe(`uid-${name}`);
       }),
       runs,
     );
