@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_GROUP_VERSION, KIND } from '../../src/api/index.js';
 import { resourceFor } from '../../src/kube/resources.js';
+import { ANNOTATION_TENANT_UID } from '../../src/render/index.js';
 import { controllerCases, type ControllerCase } from '../support/bad-inputs.js';
 import { uniqueName } from '../harness/kube.js';
 import { condition, installCrdAndStorage, objects, startOperator, waitFor, type TestOperator } from './support/operator.js';
@@ -69,6 +70,7 @@ describe('bad inputs only the cluster can reveal', () => {
       expect(await managedObjectsIn(name)).toEqual(foreignBefore);
       const ns = await o.get<any>({ apiVersion: 'v1', kind: 'Namespace', name });
       expect(ns.metadata.ownerReferences ?? []).not.toContainEqual(expect.objectContaining({ kind: KIND, name }));
+      expect(ns.metadata.annotations?.[ANNOTATION_TENANT_UID]).toBeUndefined();
     } else {
       expect(await o.get({ apiVersion: 'v1', kind: 'Namespace', name })).toBeUndefined();
     }
