@@ -65,8 +65,8 @@ it('a leader whose renewals hang stops leading before a standby starts; they nev
   const ofB = leadingIntervals(b.logs());
   expect(ofA).toHaveLength(1);
   expect(ofB).toHaveLength(1);
-  expect(a.operator.isLeader).toBe(false);
   for (const x of ofA) for (const y of ofB) expect(overlaps(x, y), `A led ${JSON.stringify(x)}, B led ${JSON.stringify(y)}`).toBe(false);
+  expect(a.operator.isLeader).toBe(false);
   // A gave up on its own timer, within a renew deadline of its last renewal, not when a request failed.
   expect(ofA[0]!.to - hungAt).toBeLessThanOrEqual(LEASE.renewDeadlineSeconds * 1000 + 500);
 });
