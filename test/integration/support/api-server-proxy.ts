@@ -15,6 +15,8 @@ export interface ApiServerProxy {
   silenceOpenConnections(): void;
   /** Every connection, open now or opened later, goes silent. (A partition between this client and the API server.) */
   hang(): void;
+  /** Every byte, either way, arrives this much later (order kept): requests take seconds to add up. */
+  addLatency(ms: number): void;
   /** Connections currently open (silent or not). */
   readonly openConnections: number;
   /** Destroys every connection and stops listening. */
@@ -31,6 +33,15 @@ export async function startApiServerProxy(apiServer: string): Promise<ApiServerP
   const target = new URL(apiServer);
   const pairs = new Set<Pair>();
   let hangAll = false;
+  let latencyMs = 0;
+  // Whatever passes through (bytes, an end, a reset) is delayed alike; timers of equal delay fire in
+  // the order they were set, so nothing overtakes anything.
+  const pass = (pair: Pair, action: () => void) => {
+    if (pair.silent) return;
+    if (latencyMs === 0) action();
+    else setTimeout(() => pair.silent || action(), latencyMs);
+  };
+  const write = (to: net.Socket, chunk: Buffer) => to.destroyed || to.write(chunk);
 
   const destroy = (pair: Pair) => {
     pair.client.destroy();
@@ -47,25 +58,13 @@ export async function startApiServerProxy(apiServer: string): Promise<ApiServerP
     if (pair.silent) return;
     const upstream = net.connect(Number(target.port), target.hostname);
     pair.upstream = upstream;
-    client.on('data', (chunk) => {
-      if (!pair.silent) upstream.write(chunk);
-    });
-    upstream.on('data', (chunk) => {
-      if (!pair.silent) client.write(chunk);
-    });
+    client.on('data', (chunk: Buffer) => pass(pair, () => write(upstream, chunk)));
+    upstream.on('data', (chunk: Buffer) => pass(pair, () => write(client, chunk)));
     // A close is news too: a silent connection does not pass it on, so the client keeps waiting.
-    client.on('end', () => {
-      if (!pair.silent) upstream.end();
-    });
-    upstream.on('end', () => {
-      if (!pair.silent) client.end();
-    });
-    upstream.on('error', () => {
-      if (!pair.silent) destroy(pair);
-    });
-    upstream.on('close', () => {
-      if (!pair.silent) destroy(pair);
-    });
+    client.on('end', () => pass(pair, () => upstream.end()));
+    upstream.on('end', () => pass(pair, () => client.end()));
+    upstream.on('error', () => pass(pair, () => destroy(pair)));
+    upstream.on('close', () => pass(pair, () => destroy(pair)));
   });
   await new Promise<void>((resolve, reject) => {
     proxy.once('error', reject);
@@ -92,6 +91,9 @@ export async function startApiServerProxy(apiServer: string): Promise<ApiServerP
     hang() {
       hangAll = true;
       for (const pair of pairs) pair.silent = true;
+    },
+    addLatency(ms) {
+      latencyMs = ms;
     },
     get openConnections() {
       return pairs.size;

@@ -1,12 +1,11 @@
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { sharedControlPlane, uniqueName } from '../harness/kube.js';
 import { startApiServerProxy } from './support/api-server-proxy.js';
-import { installCrdAndStorage, kubeConfig, startOperator, waitFor } from './support/operator.js';
+import { createTenant, installCrdAndStorage, kubeConfig, startOperator, tenantSpec, waitFor } from './support/operator.js';
 
-// Issue 14, "two leaders": a leader whose renewals hang (its network to the API server went silent)
-// must stop reconciling when its renew deadline passes, before a standby that judges the lease by
-// its own clock can take it over. Replica A reaches the API server through a proxy that is told to
-// hang; replica B talks to it directly. Both run in this process, so their logs share one clock.
+// Issue 14, "two leaders", with real replicas on the real API server. Replica A reaches it through a
+// proxy that can hang or slow its traffic; replica B talks to it directly. Both run in this process,
+// so their logs share one clock.
 
 const LEASE = { leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 };
 
@@ -44,6 +43,8 @@ function leadingIntervals(logs: string): Interval[] {
 
 const overlaps = (x: Interval, y: Interval) => x.from < y.to && y.from < x.to;
 
+// A leader whose renewals hang must stop reconciling when its renew deadline passes, before a standby
+// that judges the lease by its own clock can take it over.
 it('a leader whose renewals hang stops leading before a standby starts; they never lead at once', async () => {
   const leaseName = uniqueName('lease');
   const proxy = await startApiServerProxy(sharedControlPlane().server);
@@ -69,4 +70,29 @@ it('a leader whose renewals hang stops leading before a standby starts; they nev
   expect(a.operator.isLeader).toBe(false);
   // A gave up on its own timer, within a renew deadline of its last renewal, not when a request failed.
   expect(ofA[0]!.to - hungAt).toBeLessThanOrEqual(LEASE.renewDeadlineSeconds * 1000 + 500);
+});
+
+// A leader that is told to stop must not hand the lease over while a reconcile of its own still runs:
+// the next leader would reconcile the same tenant at the same time.
+it('a stopping leader finishes the reconcile in flight before it releases the lease', async () => {
+  const leaseName = uniqueName('lease');
+  const proxy = await startApiServerProxy(sharedControlPlane().server);
+  cleanups.push(() => proxy.close());
+  // Slow enough that a tenant's first reconcile takes seconds; quick enough for renewals to meet the deadline.
+  proxy.addLatency(150);
+  const a = await startOperator('stopping-a', { ...LEASE, leaseName, kubeConfig: proxy.kubeConfig(kubeConfig()) });
+  cleanups.push(a.stop);
+  await waitFor('replica A leads with synced caches', async () => a.operator.isLeader && a.operator.ready, 60_000, 50);
+  await createTenant(uniqueName('stop'), tenantSpec());
+  await waitFor('replica A writes for the tenant', async () => (a.operator.client.stats.requests['PATCH'] ?? 0) > 0, 60_000, 10);
+  const reconcileEnded = /"msg":"(reconciled|reconcile failed; will retry)"/;
+  expect(reconcileEnded.test(a.logs()), 'the reconcile had already ended when stop began').toBe(false);
+
+  await a.stop();
+  await waitFor('the reconcile in flight ends', async () => reconcileEnded.test(a.logs()), 60_000, 50);
+  const lines = a.logs().split('\n');
+  const ended = lines.findIndex((l) => reconcileEnded.test(l));
+  const released = lines.findIndex((l) => l.includes('"msg":"released the leader lease"'));
+  expect(released, 'A released the lease').toBeGreaterThan(-1);
+  expect(ended, 'the reconcile ended before the lease was released').toBeLessThan(released);
 });
