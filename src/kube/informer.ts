@@ -190,7 +190,8 @@ export class Informer {
         if ((await this.watch()) === 'silent') {
           // Resumed from the last resourceVersion; if that has been compacted away, the 410 relists.
           this.restarts++;
-          this.options.log?.('warn', 'watch silent past its deadline; restarting it', { resource: this.resource.plural, afterMs: watchInactivityMs(this.options.watchTimeoutSeconds ?? 60) });
+          const afterMs = watchInactivityMs(this.options.watchTimeoutSeconds ?? 60);
+          this.options.log?.('warn', 'watch silent past its deadline; restarting it', { resource: this.resource.plural, afterMs });
         }
         backoffMs = 200;
       } catch (error) {

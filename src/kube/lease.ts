@@ -50,7 +50,9 @@ export class LeaderElector {
     private readonly callbacks: LeaderCallbacks,
     private readonly log: (message: string, fields?: Json) => void = () => {},
   ) {
-    if (options.renewDeadlineSeconds >= options.leaseDurationSeconds) throw new Error('the renew deadline must be shorter than the lease duration');
+    if (options.renewDeadlineSeconds >= options.leaseDurationSeconds) {
+      throw new Error('the renew deadline must be shorter than the lease duration');
+    }
   }
 
   get isLeader(): boolean {
@@ -162,7 +164,8 @@ export class LeaderElector {
     if (!lease) {
       const record: LeaseRecord = { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 };
       try {
-        const created = await this.objects.create<Json>({ ...this.ref(), metadata: { name: this.options.name, namespace: this.options.namespace }, spec: record }, { signal });
+        const metadata = { name: this.options.name, namespace: this.options.namespace };
+        const created = await this.objects.create<Json>({ ...this.ref(), metadata, spec: record }, { signal });
         this.observation = { record: (created['spec'] ?? record) as LeaseRecord, observedAtMs: monotonicMs() };
         return 'leading';
       } catch (e) {

@@ -31,7 +31,8 @@ export class KubeObjects {
 
   async get<T = Json>(ref: ObjectRef, options: Cancellable = {}): Promise<T | undefined> {
     try {
-      return await this.client.request<T>('GET', objectPath(resourceFor(ref.apiVersion, ref.kind), ref.name, ref.namespace), { signal: options.signal });
+      const path = objectPath(resourceFor(ref.apiVersion, ref.kind), ref.name, ref.namespace);
+      return await this.client.request<T>('GET', path, { signal: options.signal });
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -77,12 +78,14 @@ export class KubeObjects {
 
   async create<T = Json>(object: KubeObjectLike, options: Cancellable = {}): Promise<T> {
     const r = resourceFor(object.apiVersion, object.kind);
-    return this.client.request<T>('POST', collectionPath(r, object.metadata.namespace), { body: object, query: { fieldManager: FIELD_MANAGER }, signal: options.signal });
+    const path = collectionPath(r, object.metadata.namespace);
+    return this.client.request<T>('POST', path, { body: object, query: { fieldManager: FIELD_MANAGER }, signal: options.signal });
   }
 
   async replace<T = Json>(object: KubeObjectLike, options: Cancellable = {}): Promise<T> {
     const r = resourceFor(object.apiVersion, object.kind);
-    return this.client.request<T>('PUT', objectPath(r, object.metadata.name, object.metadata.namespace), { body: object, query: { fieldManager: FIELD_MANAGER }, signal: options.signal });
+    const path = objectPath(r, object.metadata.name, object.metadata.namespace);
+    return this.client.request<T>('PUT', path, { body: object, query: { fieldManager: FIELD_MANAGER }, signal: options.signal });
   }
 
   /** Deletes if present; `uid` makes sure only the object we looked at is deleted. Returns false if absent. */

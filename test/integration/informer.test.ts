@@ -91,7 +91,8 @@ test('a watch that goes silent (connection open, nothing arriving) is restarted 
   const label = uniqueName('silent');
   const proxy = await startApiServerProxy(sharedControlPlane().server);
   const watchTimeoutSeconds = 4;
-  const informer = new Informer(new KubeClient(proxy.kubeConfig(kc), 'informer-test'), resourceFor('v1', 'ConfigMap'), { labelSelector: `informer-test=${label}`, watchTimeoutSeconds });
+  const client = new KubeClient(proxy.kubeConfig(kc), 'informer-test');
+  const informer = new Informer(client, resourceFor('v1', 'ConfigMap'), { labelSelector: `informer-test=${label}`, watchTimeoutSeconds });
   try {
     informer.start();
     await informer.waitForSync();
@@ -99,7 +100,8 @@ test('a watch that goes silent (connection open, nothing arriving) is restarted 
     proxy.silenceOpenConnections();
     const silencedAt = Date.now();
     await objects.create(configMap('after-silence', label, 'a') as never);
-    await eventually('the informer to see a ConfigMap created after its watch went silent', async () => informer.get('after-silence', namespace) !== undefined, 30_000, 100);
+    const seen = async () => informer.get('after-silence', namespace) !== undefined;
+    await eventually('the informer to see a ConfigMap created after its watch went silent', seen, 30_000, 100);
     // The deadline is somewhat longer than the server-side timeout; a restarted watch delivers at once.
     expect(Date.now() - silencedAt).toBeLessThan((watchTimeoutSeconds + 5) * 1000 + 3000);
   } finally {

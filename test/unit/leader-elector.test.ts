@@ -40,7 +40,8 @@ function objectsFor(store: LeaseStore, state: { hung: boolean; aborted: number }
         if (store.lease) throw new ApiError('POST', 'lease', 409, 'AlreadyExists', 'exists');
         return store.write(object);
       }),
-    replace: (object: KubeObjectLike, options: Cancellable = {}) => answer(options, () => store.write(object, (object.metadata as Json)['resourceVersion'] as string)),
+    replace: (object: KubeObjectLike, options: Cancellable = {}) =>
+      answer(options, () => store.write(object, (object.metadata as Json)['resourceVersion'] as string)),
   } as unknown as KubeObjects;
 }
 

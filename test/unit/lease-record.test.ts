@@ -21,7 +21,8 @@ describe('observe', () => {
 
   it('restarts the clock when any field of the record changes', () => {
     const first = observe(undefined, record(), 1_000);
-    for (const change of [{ renewTime: '2026-11-29T09:00:02.000000Z' }, { holderIdentity: 'other' }, { leaseTransitions: 4 }, { leaseDurationSeconds: 1 }]) {
+    const changes = [{ renewTime: '2026-11-29T09:00:02.000000Z' }, { holderIdentity: 'other' }, { leaseTransitions: 4 }, { leaseDurationSeconds: 1 }];
+    for (const change of changes) {
       expect(observe(first, record(change), 9_000).observedAtMs).toBe(9_000);
     }
   });
