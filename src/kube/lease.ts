@@ -146,7 +146,7 @@ export class LeaderElector {
     if (this.leading) return;
     this.leading = true;
     this.log('became leader', { lease: this.options.name });
-    this.callbacks.onStartedLeading();
+    this.notify(this.callbacks.onStartedLeading);
   }
 
   private lose(why: string): void {
@@ -154,7 +154,16 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     this.log('stopped leading', { why });
-    this.callbacks.onStoppedLeading();
+    this.notify(this.callbacks.onStoppedLeading);
+  }
+
+  /** A callback that throws must not stop the election loop (nor escape from a timer). */
+  private notify(callback: () => void): void {
+    try {
+      callback();
+    } catch (e) {
+      this.log('leader election callback failed', { error: String(e) });
+    }
   }
 
   private async tryAcquireOrRenew(signal: AbortSignal): Promise<Attempt> {
