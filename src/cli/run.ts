@@ -96,6 +96,9 @@ export async function runCommand(io: Io, args: string[], env: NodeJS.ProcessEnv)
   // How often a Ready tenant is reconciled again with nothing changed: drift nobody announced is found
   // within this period.
   const resyncMs = positiveSeconds('--resync-seconds', values['resync-seconds']) * 1000;
+  // The renew deadline (two thirds of it, at least 1 s) must end before the lease does: at least 2 s.
+  const leaseDurationSeconds = positiveSeconds('--lease-duration', values['lease-duration']);
+  if (leaseDurationSeconds < 2) throw new Error(`--lease-duration must be at least 2 seconds, not "${values['lease-duration']}"`);
   let embedded: EmbeddedEnvironment | undefined;
   let cluster = values.embedded ? undefined : chooseCluster(values.kubeconfig, env);
   if (!cluster) {
@@ -113,9 +116,9 @@ export async function runCommand(io: Io, args: string[], env: NodeJS.ProcessEnv)
     identity,
     leaseNamespace: values['lease-namespace'] ?? env['POD_NAMESPACE'] ?? 'default',
     leaseName: values['lease-name'],
-    leaseDurationSeconds: Number(values['lease-duration']),
-    renewDeadlineSeconds: Math.max(1, Math.floor(Number(values['lease-duration']) * 0.66)),
-    retryPeriodSeconds: Math.max(1, Math.floor(Number(values['lease-duration']) / 7)),
+    leaseDurationSeconds,
+    renewDeadlineSeconds: Math.max(1, Math.floor(leaseDurationSeconds * 0.66)),
+    retryPeriodSeconds: Math.max(1, Math.floor(leaseDurationSeconds / 7)),
     metricsHost: values['metrics-host'],
     metricsPort: Number(values['metrics-port']),
     resyncMs,

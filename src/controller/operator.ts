@@ -148,6 +148,8 @@ export class Operator {
     this.caches = caches;
     caches.start();
     await caches.waitForSync();
+    // Leadership may have ended while the caches filled: that term's queue is stopped; start nothing.
+    if (this.queue !== queue) return;
     log.info({ tenants: caches.tenants.list().length }, 'caches synced; reconciling');
     for (const t of caches.tenants.list()) queue.add((t['metadata'] as { name: string }).name);
     queue.start();
@@ -186,7 +188,11 @@ export class Operator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const queue = this.queue;
     this.stopWork();
+    // Reconciles in flight finish while the lease is still ours (and renewed): a standby that took it
+    // over now would reconcile the same tenants at the same time.
+    await queue?.idle();
     await this.elector?.release();
     await this.server?.close();
   }

@@ -5,18 +5,29 @@ import { apiVersionOf, collectionPath, type ResourceType } from './resources.js'
 // A list-then-watch cache of one resource type, like client-go's reflector + store:
 // relists after 410 Gone, resumes the watch from the last resource version after a normal close,
 // and restarts itself (with backoff) after any error, so one failed watch never stops the operator.
+// A watch that stays silent past its inactivity deadline is presumed dead and resumed too: a NAT or
+// load balancer that drops a connection without a word leaves it open and empty, and then even the
+// server's timeout, which closes its own end, never reaches us.
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface InformerOptions {
   labelSelector?: string;
   fieldSelector?: string;
-  /** Server-side watch timeout; the watch is renewed after it. */
+  /** Server-side watch timeout; the watch is renewed after it. The inactivity deadline follows from it. */
   watchTimeoutSeconds?: number;
   log?: (level: 'info' | 'warn', message: string, fields?: Json) => void;
 }
 
 type Handler = (type: WatchEventType, object: Json) => void;
+
+/**
+ * How long a watch may go without an event (bookmarks count) before it is abandoned: somewhat longer
+ * than the server-side timeout, by which a live server has either sent something or closed the watch.
+ */
+export function watchInactivityMs(watchTimeoutSeconds: number): number {
+  return (watchTimeoutSeconds + Math.max(5, watchTimeoutSeconds / 4)) * 1000;
+}
 
 export function keyOf(object: Json): string {
   const meta = object['metadata'] as { name: string; namespace?: string };
@@ -110,36 +121,63 @@ export class Informer {
     }
   }
 
-  private async watch(): Promise<void> {
-    this.abort = new AbortController();
-    await this.client.stream(
-      collectionPath(this.resource),
-      {
-        watch: 1,
-        resourceVersion: this.resourceVersion,
-        allowWatchBookmarks: true,
-        // Renewed every minute: a watch that an API server restart left silent recovers within it.
-        timeoutSeconds: this.options.watchTimeoutSeconds ?? 60,
-        labelSelector: this.options.labelSelector,
-        fieldSelector: this.options.fieldSelector,
-      },
-      this.abort.signal,
-      (event) => {
-        const type = event['type'] as string;
-        const object = event['object'] as Json;
-        if (type === 'ERROR') {
-          const code = (object['code'] as number) ?? 0;
-          throw Object.assign(new Error(`watch error ${code}: ${String(object['message'])}`), { gone: code === 410 });
-        }
-        const rv = (object['metadata'] as Json | undefined)?.['resourceVersion'];
-        if (typeof rv === 'string') this.resourceVersion = rv;
-        if (type === 'BOOKMARK') return;
-        const key = keyOf(object);
-        if (type === 'DELETED') this.store.delete(key);
-        else this.store.set(key, object);
-        this.emit(type as WatchEventType, object);
-      },
-    );
+  /** Ends when the server closes the watch ('closed') or when it stayed silent past its deadline ('silent'). */
+  private async watch(): Promise<'closed' | 'silent'> {
+    const abort = new AbortController();
+    this.abort = abort;
+    const timeoutSeconds = this.options.watchTimeoutSeconds ?? 60;
+    let silent = false;
+    let deadline: NodeJS.Timeout | undefined;
+    const expectNextEventWithin = (ms: number) => {
+      clearTimeout(deadline);
+      deadline = setTimeout(() => {
+        silent = true;
+        abort.abort();
+      }, ms);
+      deadline.unref();
+    };
+    expectNextEventWithin(watchInactivityMs(timeoutSeconds));
+    try {
+      await this.client.stream(
+        collectionPath(this.resource),
+        {
+          watch: 1,
+          resourceVersion: this.resourceVersion,
+          // Bookmarks keep a quiet watch talking (and its resourceVersion fresh).
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+          labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
+        },
+        abort.signal,
+        (event) => {
+          expectNextEventWithin(watchInactivityMs(timeoutSeconds));
+          this.onWatchEvent(event);
+        },
+      );
+      return silent ? 'silent' : 'closed';
+    } catch (error) {
+      if (silent) return 'silent';
+      throw error;
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  private onWatchEvent(event: Json): void {
+    const type = event['type'] as string;
+    const object = event['object'] as Json;
+    if (type === 'ERROR') {
+      const code = (object['code'] as number) ?? 0;
+      throw Object.assign(new Error(`watch error ${code}: ${String(object['message'])}`), { gone: code === 410 });
+    }
+    const rv = (object['metadata'] as Json | undefined)?.['resourceVersion'];
+    if (typeof rv === 'string') this.resourceVersion = rv;
+    if (type === 'BOOKMARK') return;
+    const key = keyOf(object);
+    if (type === 'DELETED') this.store.delete(key);
+    else this.store.set(key, object);
+    this.emit(type as WatchEventType, object);
   }
 
   private async loop(): Promise<void> {
@@ -149,7 +187,12 @@ export class Informer {
       try {
         if (needList) await this.relist();
         needList = false;
-        await this.watch();
+        if ((await this.watch()) === 'silent') {
+          // Resumed from the last resourceVersion; if that has been compacted away, the 410 relists.
+          this.restarts++;
+          const afterMs = watchInactivityMs(this.options.watchTimeoutSeconds ?? 60);
+          this.options.log?.('warn', 'watch silent past its deadline; restarting it', { resource: this.resource.plural, afterMs });
+        }
         backoffMs = 200;
       } catch (error) {
         this.abort?.abort(); // release the connection of a watch that failed mid-stream

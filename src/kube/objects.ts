@@ -21,12 +21,18 @@ export interface KubeObjectLike {
   [key: string]: unknown;
 }
 
+/** A caller that must not wait past its own deadline (leader election) aborts the request with this. */
+export interface Cancellable {
+  signal?: AbortSignal;
+}
+
 export class KubeObjects {
   constructor(readonly client: KubeClient) {}
 
-  async get<T = Json>(ref: ObjectRef): Promise<T | undefined> {
+  async get<T = Json>(ref: ObjectRef, options: Cancellable = {}): Promise<T | undefined> {
     try {
-      return await this.client.request<T>('GET', objectPath(resourceFor(ref.apiVersion, ref.kind), ref.name, ref.namespace));
+      const path = objectPath(resourceFor(ref.apiVersion, ref.kind), ref.name, ref.namespace);
+      return await this.client.request<T>('GET', path, { signal: options.signal });
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -70,14 +76,16 @@ export class KubeObjects {
     return this.client.request<T>('PATCH', objectPath(r, ref.name, ref.namespace), { body: operations, contentType: 'application/json-patch+json', query: { fieldManager: FIELD_MANAGER } });
   }
 
-  async create<T = Json>(object: KubeObjectLike): Promise<T> {
+  async create<T = Json>(object: KubeObjectLike, options: Cancellable = {}): Promise<T> {
     const r = resourceFor(object.apiVersion, object.kind);
-    return this.client.request<T>('POST', collectionPath(r, object.metadata.namespace), { body: object, query: { fieldManager: FIELD_MANAGER } });
+    const path = collectionPath(r, object.metadata.namespace);
+    return this.client.request<T>('POST', path, { body: object, query: { fieldManager: FIELD_MANAGER }, signal: options.signal });
   }
 
-  async replace<T = Json>(object: KubeObjectLike): Promise<T> {
+  async replace<T = Json>(object: KubeObjectLike, options: Cancellable = {}): Promise<T> {
     const r = resourceFor(object.apiVersion, object.kind);
-    return this.client.request<T>('PUT', objectPath(r, object.metadata.name, object.metadata.namespace), { body: object, query: { fieldManager: FIELD_MANAGER } });
+    const path = objectPath(r, object.metadata.name, object.metadata.namespace);
+    return this.client.request<T>('PUT', path, { body: object, query: { fieldManager: FIELD_MANAGER }, signal: options.signal });
   }
 
   /** Deletes if present; `uid` makes sure only the object we looked at is deleted. Returns false if absent. */

@@ -8,7 +8,8 @@ import { KubeClient, type Json } from '../../src/kube/client.js';
 import { Informer, keyOf, type WatchEventType } from '../../src/kube/informer.js';
 import { KubeObjects } from '../../src/kube/objects.js';
 import { resourceFor } from '../../src/kube/resources.js';
-import { createTestNamespace, deleteNamespaceAndWait, eventually, sharedKubeConfig, uniqueName } from '../harness/kube.js';
+import { createTestNamespace, deleteNamespaceAndWait, eventually, sharedControlPlane, sharedKubeConfig, uniqueName } from '../harness/kube.js';
+import { startApiServerProxy } from './support/api-server-proxy.js';
 
 const kc = sharedKubeConfig();
 const objects = new KubeObjects(new KubeClient(kc, 'informer-test'));
@@ -80,5 +81,31 @@ test('a handler called for a watch event sees the object as the event has it, an
     expect(seen[2]!.cachedVersion).toBeUndefined();
   } finally {
     informer.stop();
+  }
+});
+
+test('a watch that goes silent (connection open, nothing arriving) is restarted and sees a later change', async () => {
+  // Issue 14, "a silently dropped watch goes stale": a NAT or load balancer that forgets a connection
+  // leaves it open and empty, and the server's own timeout never reaches the client. The proxy plays
+  // that part for the watch that is open when it is told to; new connections go through.
+  const label = uniqueName('silent');
+  const proxy = await startApiServerProxy(sharedControlPlane().server);
+  const watchTimeoutSeconds = 4;
+  const client = new KubeClient(proxy.kubeConfig(kc), 'informer-test');
+  const informer = new Informer(client, resourceFor('v1', 'ConfigMap'), { labelSelector: `informer-test=${label}`, watchTimeoutSeconds });
+  try {
+    informer.start();
+    await informer.waitForSync();
+    await new Promise((r) => setTimeout(r, 500)); // the watch request is open
+    proxy.silenceOpenConnections();
+    const silencedAt = Date.now();
+    await objects.create(configMap('after-silence', label, 'a') as never);
+    const seen = async () => informer.get('after-silence', namespace) !== undefined;
+    await eventually('the informer to see a ConfigMap created after its watch went silent', seen, 30_000, 100);
+    // The deadline is somewhat longer than the server-side timeout; a restarted watch delivers at once.
+    expect(Date.now() - silencedAt).toBeLessThan((watchTimeoutSeconds + 5) * 1000 + 3000);
+  } finally {
+    informer.stop();
+    await proxy.close();
   }
 });

@@ -60,4 +60,10 @@ describe('cli run flags', () => {
       await expect(runCommand(capture(), [`--resync-seconds=${bad}`], { HOME: '/nonexistent' })).rejects.toThrow(`--resync-seconds must be a whole number of seconds above 0, not "${bad}"`);
     }
   });
+
+  it('refuses a lease duration too short to hold a renew deadline, before starting anything', async () => {
+    const { runCommand } = await import('../../src/cli/run.js');
+    await expect(runCommand(capture(), ['--lease-duration=1'], { HOME: '/nonexistent' })).rejects.toThrow('--lease-duration must be at least 2 seconds, not "1"');
+    await expect(runCommand(capture(), ['--lease-duration=1.5'], { HOME: '/nonexistent' })).rejects.toThrow('--lease-duration must be a whole number of seconds above 0, not "1.5"');
+  });
 });
