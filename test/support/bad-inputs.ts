@@ -217,6 +217,16 @@ export const BAD_INPUTS: BadInput[] = [
     expect: { conditionType: 'Ready', status: 'False', reason: 'DomainClaimed' },
   },
   {
+    id: 'backup-target-claimed-earlier',
+    caughtBy: 'controller',
+    operation: 'reconcile',
+    field: 'spec.backup.target.s3.prefix',
+    description: 'an S3 backup prefix inside the prefix of another ChatTenant, created earlier, in the same bucket',
+    manifest: { ...manifest(s3({ prefix: 'shared/bad-input' })), metadata: { name: NAME, creationTimestamp: '2026-02-01T00:00:00Z' } },
+    cluster: { otherTenants: [{ ...manifest({ ...s3({ prefix: 'shared' }), xmppDomains: ['chat.first-clinic.example'] }, 'first-clinic'), metadata: { name: 'first-clinic', uid: 'uid-first', creationTimestamp: '2026-01-01T00:00:00Z' } }] },
+    expect: { conditionType: 'Ready', status: 'False', reason: 'BackupTargetClaimed' },
+  },
+  {
     id: 'storage-class-not-marked-encrypted',
     caughtBy: 'controller',
     operation: 'reconcile',
