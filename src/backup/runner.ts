@@ -107,7 +107,13 @@ export interface PruneResult {
   kept: string[];
 }
 
-export async function pruneBackups(store: BackupStore, policy: RetentionPolicy, owner: BackupOwner, deps: Pick<RunnerDeps, 'now' | 'log'>, protect?: string): Promise<PruneResult> {
+export async function pruneBackups(
+  store: BackupStore,
+  policy: RetentionPolicy,
+  owner: BackupOwner,
+  deps: Pick<RunnerDeps, 'now' | 'log'>,
+  protect?: string,
+): Promise<PruneResult> {
   const now = deps.now();
   const catalog = await readCatalog(store);
   // Only this tenant's verified backups are counted and deleted: others in the same store are not ours to judge.

@@ -67,7 +67,8 @@ export function backupTargetConflict(tenant: ChatTenant, earlier: readonly Other
   for (const rival of earlier) {
     const theirs = s3LocationOf(rival.metadata.name, rival.spec);
     if (!theirs || !locationsOverlap(mine, theirs)) continue;
-    const how = mine.segments.length === theirs.segments.length ? 'is the same place as' : mine.segments.length < theirs.segments.length ? 'contains' : 'lies inside';
+    const depth = mine.segments.length - theirs.segments.length;
+    const how = depth === 0 ? 'is the same place as' : depth < 0 ? 'contains' : 'lies inside';
     return {
       field: PREFIX_FIELD,
       message:
