@@ -59,6 +59,8 @@ export default defineConfig({
           name: 'workload',
           include: ['test/workload/**/*.test.ts'],
           environment: 'node',
+          // Installs PostgreSQL and ejabberd (a few minutes on a fresh machine, once).
+          globalSetup: ['test/workload/global-setup.ts'],
           testTimeout: 240_000,
           hookTimeout: 600_000,
           fileParallelism: false,

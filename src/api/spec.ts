@@ -141,8 +141,13 @@ const S3Target = doc(
     .object({
       endpoint: doc(z.string().max(2048).regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an https:// URL'), 'S3-compatible endpoint (https only), e.g. an on-prem MinIO.'),
       bucket: doc(z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, 'must be an S3 bucket name'), 'Bucket name.'),
-      prefix: doc(z.string().max(512).regex(/^[A-Za-z0-9!_.*'()\/-]*$/, 'must be a safe object key prefix'), 'Object key prefix; defaults to the tenant name.').optional(),
-      region: doc(z.string().max(64), 'Region name the store expects.').default('us-east-1'),
+      // An empty prefix (or only slashes) would put this tenant's backups at the bucket's root, the
+      // one place every other tenant's prefix lies inside.
+      prefix: doc(
+        z.string().min(1).max(512).regex(/^\/*[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()\/-]*$/, 'must be a safe, non-empty object key prefix (not only slashes)'),
+        'Object key prefix; defaults to the tenant name. Must not overlap another tenant\'s prefix in the same bucket.',
+      ).optional(),
+      region: doc(z.string().min(1).max(64), 'Region name the store expects.').default('us-east-1'),
       credentialsSecret: doc(objectName('Name of a Secret in the tenant namespace with keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.'), 'Secret holding the access key.'),
       caSecret: objectName('Optional Secret with key ca.crt to verify the endpoint\'s certificate (private CAs).').optional(),
       egressCIDR: doc(cidr(), 'CIDR of the store, allowed by the backup job\'s egress network policy.'),

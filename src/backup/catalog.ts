@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { decodeHeader, type BackupHeader } from './format.js';
 import { DATA_SUFFIX, MANIFEST_SUFFIX, ManifestError, dataObjectName, parseManifest, type BackupManifest } from './manifest.js';
 import type { BackupStore, StoredObject } from './targets/store.js';
 
@@ -18,6 +19,25 @@ export async function readText(store: BackupStore, name: string): Promise<string
   const chunks: Buffer[] = [];
   for await (const chunk of await store.get(name)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The header at the start of an encrypted data object, read without reading the rest. Not yet
+ * authenticated (the first chunk's tag does that): good enough to tell whose key a file names.
+ */
+export async function readBackupHeader(store: BackupStore, name: string): Promise<BackupHeader> {
+  const stream = await store.get(name);
+  let bytes = Buffer.alloc(0);
+  try {
+    for await (const chunk of stream) {
+      bytes = Buffer.concat([bytes, chunk as Buffer]);
+      const decoded = decodeHeader(bytes);
+      if (decoded) return decoded.header;
+    }
+  } finally {
+    stream.destroy();
+  }
+  throw new Error(`${name} ends inside its header`);
 }
 
 export async function putText(store: BackupStore, name: string, text: string): Promise<void> {

@@ -107,3 +107,12 @@ export function backupIdFor(tenant: string, at: Date): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
   return `${tenant}-${stamp}`;
 }
+
+/**
+ * Whether `backupId` has the form backupIdFor gives `tenant`'s backups. Tenant names are lower case
+ * and the stamp's T and Z are not, so one tenant's ids never take the form of another's ("clinic"
+ * and "clinic-a" included).
+ */
+export function isBackupIdOf(backupId: string, tenant: string): boolean {
+  return backupId.startsWith(`${tenant}-`) && /^\d{8}T\d{6}Z$/.test(backupId.slice(tenant.length + 1));
+}

@@ -8,6 +8,7 @@ import { connect, countRows, databaseExists, serverVersion, userRelationCount, t
 import { ALGORITHM_NAME, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, SALT_BYTES } from './format.js';
 import { backupIdFor, dataObjectName, manifestObjectName, serializeManifest, signManifest, verifyManifest, type BackupManifest, type TableRowCount } from './manifest.js';
 import { assertDumpCompatible, libpqEnvironment, pgDumpOutput, startPgRestore, toolVersion, type PgTools } from './pg-tools.js';
+import { foreignOrphanReason, partitionByOwner, type BackupOwner } from './ownership.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
 import type { BackupStore } from './targets/store.js';
 
@@ -91,7 +92,7 @@ export async function runBackup(job: BackupJob, deps: RunnerDeps): Promise<Backu
     // The manifest is the commit point: only now does the backup exist for restore and retention.
     await putText(store, manifestObjectName(backupId), serializeManifest(manifest));
     deps.log(`backup ${backupId}: ${manifest.ciphertext.bytes} bytes encrypted (${tables.length} tables, ${tables.reduce((n, t) => n + t.rows, 0)} rows), sha256 ${manifest.ciphertext.sha256}`);
-    if (job.retention) await pruneBackups(store, job.retention, deps, backupId);
+    if (job.retention) await pruneBackups(store, job.retention, { tenant: job.tenant, key }, deps, backupId);
     return manifest;
   } catch (error) {
     if (uploaded) await store.remove(dataName).catch(() => undefined);
@@ -106,11 +107,19 @@ export interface PruneResult {
   kept: string[];
 }
 
-export async function pruneBackups(store: BackupStore, policy: RetentionPolicy, deps: Pick<RunnerDeps, 'now' | 'log'>, protect?: string): Promise<PruneResult> {
+export async function pruneBackups(
+  store: BackupStore,
+  policy: RetentionPolicy,
+  owner: BackupOwner,
+  deps: Pick<RunnerDeps, 'now' | 'log'>,
+  protect?: string,
+): Promise<PruneResult> {
   const now = deps.now();
   const catalog = await readCatalog(store);
+  // Only this tenant's verified backups are counted and deleted: others in the same store are not ours to judge.
+  const { own, foreign } = partitionByOwner(catalog.backups, owner);
   const decision = applyRetention(
-    catalog.backups.map((m) => ({ backupId: m.backupId, createdAt: new Date(m.createdAt), manifest: m })),
+    own.map((m) => ({ backupId: m.backupId, createdAt: new Date(m.createdAt), manifest: m })),
     policy,
     now,
     protect,
@@ -123,10 +132,16 @@ export async function pruneBackups(store: BackupStore, policy: RetentionPolicy, 
   }
   const graceLine = new Date(now.getTime() - ORPHAN_GRACE_MS);
   for (const orphan of catalog.orphans.filter((o) => o.modifiedAt < graceLine)) {
+    const notOurs = await foreignOrphanReason(store, orphan.name, owner);
+    if (notOurs) {
+      deps.log(`prune: left ${orphan.name} alone (an interrupted backup, not this tenant's: ${notOurs})`);
+      continue;
+    }
     await store.remove(orphan.name);
     deps.log(`prune: removed ${orphan.name}, an interrupted backup without manifest`);
   }
   for (const name of (await store.removeStalePartials?.(graceLine)) ?? []) deps.log(`prune: removed partial upload ${name}`);
+  for (const { backupId, why } of foreign) deps.log(`prune: left ${backupId} alone and did not count it: ${why}`);
   for (const { name, problem } of catalog.unreadable) deps.log(`prune: left ${name} alone: ${problem}`);
   return { removed: decision.remove.map((b) => b.backupId), kept: decision.keep.map((b) => b.backupId) };
 }

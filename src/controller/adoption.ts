@@ -1,5 +1,6 @@
 import { API_GROUP, KIND, RESERVED_NAMESPACES, tenantNamespace, type ChatTenant, type ChatTenantObject } from '../api/index.js';
 import { ANNOTATION_TENANT_UID, LABEL_TENANT, MANAGED_BY } from '../render/index.js';
+import { backupTargetConflict } from './backup-target-claim.js';
 
 // Before the operator writes anything for a tenant it makes sure the ground is its own: the namespace
 // is new or already owned by this very ChatTenant, and no other tenant serves the same XMPP domain
@@ -29,7 +30,7 @@ type OtherTenant = Pick<ChatTenantObject, 'metadata' | 'spec'>;
 
 export interface AdoptionRefusal {
   /** CamelCase, for the Namespace condition and an Event. */
-  reason: 'ReservedNamespace' | 'NamespaceTerminating' | 'NamespaceOwnedByAnotherTenant' | 'NamespaceNotOwned' | 'NamespaceClaimed' | 'DomainClaimed';
+  reason: 'ReservedNamespace' | 'NamespaceTerminating' | 'NamespaceOwnedByAnotherTenant' | 'NamespaceNotOwned' | 'NamespaceClaimed' | 'DomainClaimed' | 'BackupTargetClaimed';
   /** The field of this ChatTenant that causes the refusal. */
   field: string;
   /** Starts with the field; says what to do. */
@@ -113,7 +114,8 @@ function createdBefore(a: OtherTenant | ChatTenant, b: OtherTenant | ChatTenant)
 /**
  * Why the operator must not set this tenant up, or undefined when it may. Checks, in order: the
  * namespace (reserved, another owner, someone else's), a namespace another ChatTenant claims first,
- * and XMPP domains another ChatTenant claims first.
+ * XMPP domains another ChatTenant claims first, and an S3 backup location that overlaps one another
+ * ChatTenant claims first (backup-target-claim.ts).
  */
 export function adoptionRefusal(
   tenant: ChatTenant,
@@ -141,5 +143,7 @@ export function adoptionRefusal(
       if (needed) return refusal('DomainClaimed', field, `domain "${domain}" needs its service subdomain "${needed}", which ${who} serves`);
     }
   }
+  const backupTarget = backupTargetConflict(tenant, earlier);
+  if (backupTarget) return { reason: 'BackupTargetClaimed', ...backupTarget };
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync as makeTempDir, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putText, readCatalog } from '../../src/backup/catalog.js';
-import { BackupKey, DecryptingStream } from '../../src/backup/crypto.js';
+import { BackupKey, DecryptingStream, EncryptingStream } from '../../src/backup/crypto.js';
 import { manifestObjectName, serializeManifest, signManifest } from '../../src/backup/manifest.js';
 import { listBackups, restoreBackup, runBackup, verifyBackup } from '../../src/backup/runner.js';
 import { DirectoryStore } from '../../src/backup/targets/pvc.js';
@@ -232,13 +233,23 @@ describe('backup and restore on a real PostgreSQL', () => {
     for (let i = 0; i < 4; i++) ids.push((await runBackup({ tenant: 'test-clinic', connection: fx.app, key: fx.key, store, retention: { count: 2 } }, deps)).backupId);
     expect((await listBackups(store)).map((b) => b.backupId)).toEqual([ids[3], ids[2]]);
     expect(readdirSync(dir)).toHaveLength(4);
-    // A data file whose manifest never came, old enough to be certainly dead: pruned by the next run.
-    writeFileSync(join(dir, 'test-clinic-20250101T000000Z.dump.enc'), 'interrupted');
+    // A data file whose manifest never came, old enough to be certainly dead: pruned by the next run,
+    // since its name and the key its header names are this tenant's. A file of this tenant's name that
+    // is no backup of this key cannot be proven its own, and is left alone.
     const old = new Date('2025-01-01T00:00:00Z');
-    spawnSync('touch', ['-d', old.toISOString(), join(dir, 'test-clinic-20250101T000000Z.dump.enc')]);
-    await runBackup({ tenant: 'test-clinic', connection: fx.app, key: fx.key, store, retention: { count: 2 } }, deps);
+    const leftover = 'test-clinic-20250101T000000Z';
+    const sealing = new EncryptingStream({ key: fx.key, salt: randomBytes(32), meta: { backupId: leftover, tenant: 'test-clinic', createdAt: old.toISOString() } });
+    const sealed: Buffer[] = [];
+    sealing.on('data', (c: Buffer) => sealed.push(c));
+    await new Promise((resolve) => sealing.on('end', resolve).end(Buffer.from('interrupted')));
+    writeFileSync(join(dir, `${leftover}.dump.enc`), Buffer.concat(sealed));
+    writeFileSync(join(dir, 'test-clinic-20250102T000000Z.dump.enc'), 'not a backup');
+    for (const name of [`${leftover}.dump.enc`, 'test-clinic-20250102T000000Z.dump.enc']) spawnSync('touch', ['-d', old.toISOString(), join(dir, name)]);
+    const lines: string[] = [];
+    await runBackup({ tenant: 'test-clinic', connection: fx.app, key: fx.key, store, retention: { count: 2 } }, { ...deps, log: (l) => void lines.push(l) });
     const catalog = await readCatalog(store);
-    expect(catalog.orphans).toEqual([]);
+    expect(catalog.orphans.map((o) => o.name)).toEqual(['test-clinic-20250102T000000Z.dump.enc']);
+    expect(lines).toContain(`prune: removed ${leftover}.dump.enc, an interrupted backup without manifest`);
     expect(catalog.backups).toHaveLength(2);
   });
 });

@@ -7,7 +7,7 @@ import { defaultSettings } from '../../src/api/index.js';
 import { renderSchemaConfigMap } from '../../src/render/postgres/schema.js';
 import { minimalSpec, tenantFixture } from '../support/tenants.js';
 import { APP_USER, startBackupFixture, type BackupFixture } from './support/backup-fixtures.js';
-import { ensureDebianPackages } from './support/debian.js';
+import { WORKLOAD_PACKAGES, ensureDebianPackages } from './support/debian.js';
 import { POSTGRES_BIN } from './support/postgres-server.js';
 
 // The schema step's rendered scripts (ConfigMap of the ejabberd-sql-schema Job), run with a real
@@ -77,7 +77,7 @@ async function freshDatabase(name: string): Promise<void> {
 const expectedTables = () => (readFileSync(PG_NEW_SQL, 'utf8').match(/^CREATE TABLE/gm) ?? []).length;
 
 beforeAll(async () => {
-  ensureDebianPackages(['ejabberd']);
+  ensureDebianPackages(WORKLOAD_PACKAGES.ejabberd);
   fx = await startBackupFixture();
   work = mkdtempSync(join(tmpdir(), 'cto-schema-'));
   data = renderSchemaConfigMap(tenantFixture('clinic', minimalSpec()))['data'] as Record<string, string>;

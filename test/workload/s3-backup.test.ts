@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackupKey } from '../../src/backup/crypto.js';
+import { dataObjectName, manifestObjectName } from '../../src/backup/manifest.js';
 import { listBackups, restoreBackup, runBackup } from '../../src/backup/runner.js';
 import { S3Store } from '../../src/backup/targets/s3.js';
 import { backupCommand, restoreCommand } from '../../src/cli/backup.js';
@@ -117,6 +120,30 @@ describe('backups in an S3-compatible store', () => {
     expect((await listBackups(s)).map((b) => b.backupId)).toEqual([ids[2], ids[1]]);
     expect(objectFiles('retention')).toHaveLength(4);
     expect(objectFiles('another-tenant')).toHaveLength(2);
+  });
+
+  it('retention of one tenant neither counts nor deletes another tenant\'s backups under the same prefix', async () => {
+    // As an older deployment may have left a bucket: two tenants, each with its own key, one prefix.
+    const prefix = 'shared-by-two';
+    const a = store(prefix);
+    const b = store(prefix);
+    const keyB = BackupKey.fromBytes(randomBytes(32));
+    const lines: string[] = [];
+    const deps = testDeps(new Date('2026-09-01T02:00:00Z'), lines);
+    const backup = async (tenant: string, key: BackupKey, s: S3Store, retention?: { count: number }) =>
+      (await runBackup({ tenant, connection: fx.app, key, store: s, ...(retention ? { retention } : {}) }, deps)).backupId;
+    const a1 = await backup('clinic-a', fx.key, a);
+    const a2 = await backup('clinic-a', fx.key, a);
+    // Tenant B's backups are newer than A's: counted with A's, they would push A's out.
+    const bIds = [await backup('clinic-b', keyB, b), await backup('clinic-b', keyB, b)];
+    const a3 = await backup('clinic-a', fx.key, a, { count: 2 });
+    const files = (ids: string[]) => ids.flatMap((id) => [dataObjectName(id), manifestObjectName(id)]);
+    expect(objectFiles(prefix)).toEqual([...files([a2, a3]), ...files(bIds)].sort());
+    expect(lines).toContain(`prune: removed ${a1} (created 2026-09-01T02:01:00.000Z)`);
+    for (const id of bIds) expect(lines).toContain(`prune: left ${id} alone and did not count it: it belongs to tenant "clinic-b"`);
+    // B's backups are whole: B's key still restores the newest one.
+    await restoreBackup({ connection: fx.admin, key: keyB, store: b, backup: bIds[1]!, targetDatabase: 's3_tenant_b' }, testDeps());
+    expect((await fx.adminQuery('SELECT count(*)::int AS n FROM messages', [], 's3_tenant_b')).rows).toEqual([{ n: 200 }]);
   });
 
   it('streams a dump larger than one multipart part', async () => {

@@ -8,6 +8,7 @@ import type { DatabaseConnection } from '../../../src/backup/database.js';
 import type { RunnerDeps } from '../../../src/backup/runner.js';
 import { issueLeaf, issueTenantCa } from '../../../src/controller/certificates.js';
 import { POSTGRES_BIN, startPostgres, type PostgresServer } from './postgres-server.js';
+import { stopIfLaterStepsFail } from './setup-steps.js';
 
 // A real PostgreSQL (startPostgres: the operator's TLS + SCRAM configuration) with the messaging
 // server's least-privilege role and database, as the backup runner meets them in a cluster, plus
@@ -36,38 +37,46 @@ export async function startBackupFixture(): Promise<BackupFixture> {
   const ca = await issueTenantCa('backup-test', now);
   const leaf = await issueLeaf(ca, { commonName: 'localhost', dnsNames: ['localhost'], usage: 'server' }, now);
   const server = await startPostgres({ tls: { ca: ca.certPem, server: leaf } });
-  const dir = mkdtempSync(join(tmpdir(), 'cto-backup-'));
-  const caFile = join(dir, 'ca.crt');
-  writeFileSync(caFile, ca.certPem);
-  const keyText = randomBytes(32).toString('base64');
-  const keyFile = join(dir, 'backup.key');
-  writeFileSync(keyFile, keyText, { mode: 0o600 });
-  const appPassword = randomBytes(18).toString('base64url');
-  await server.query(`CREATE ROLE ${APP_USER} LOGIN PASSWORD '${appPassword}'`);
-  await server.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_USER}`);
-  await server.query(`REVOKE ALL ON DATABASE ${APP_DATABASE} FROM PUBLIC`);
-  const base = { host: 'localhost', hostaddr: '127.0.0.1', port: server.port, sslRootCertFile: caFile };
-  const app: DatabaseConnection = { ...base, database: APP_DATABASE, user: APP_USER, password: appPassword };
-  const admin: DatabaseConnection = { ...base, database: 'postgres', user: server.superuser.user, password: server.superuser.password };
-  return {
-    server,
-    dir,
-    caFile,
-    keyFile,
-    key: BackupKey.fromFileContent(Buffer.from(keyText)),
-    app,
-    admin,
-    async appClient(database = APP_DATABASE) {
-      const client = new pg.Client(server.clientConfig({ user: APP_USER, password: appPassword, database }));
-      await client.connect();
-      return client;
-    },
-    adminQuery: (sql, params, database) => server.query(sql, params, database),
-    async stop() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+  let createdDir: string | undefined;
+  const stopServer = async () => {
+    await server.stop();
+    if (createdDir) rmSync(createdDir, { recursive: true, force: true });
   };
+  return stopIfLaterStepsFail(stopServer, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cto-backup-'));
+    createdDir = dir;
+    const caFile = join(dir, 'ca.crt');
+    writeFileSync(caFile, ca.certPem);
+    const keyText = randomBytes(32).toString('base64');
+    const keyFile = join(dir, 'backup.key');
+    writeFileSync(keyFile, keyText, { mode: 0o600 });
+    const appPassword = randomBytes(18).toString('base64url');
+    await server.query(`CREATE ROLE ${APP_USER} LOGIN PASSWORD '${appPassword}'`);
+    await server.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_USER}`);
+    await server.query(`REVOKE ALL ON DATABASE ${APP_DATABASE} FROM PUBLIC`);
+    const base = { host: 'localhost', hostaddr: '127.0.0.1', port: server.port, sslRootCertFile: caFile };
+    const app: DatabaseConnection = { ...base, database: APP_DATABASE, user: APP_USER, password: appPassword };
+    const admin: DatabaseConnection = { ...base, database: 'postgres', user: server.superuser.user, password: server.superuser.password };
+    return {
+      server,
+      dir,
+      caFile,
+      keyFile,
+      key: BackupKey.fromFileContent(Buffer.from(keyText)),
+      app,
+      admin,
+      async appClient(database = APP_DATABASE) {
+        const client = new pg.Client(server.clientConfig({ user: APP_USER, password: appPassword, database }));
+        await client.connect();
+        return client;
+      },
+      adminQuery: (sql, params, database) => server.query(sql, params, database),
+      async stop() {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
 }
 
 /** Runner dependencies with a clock that advances a minute per call, so backup ids never collide. */

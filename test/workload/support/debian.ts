@@ -5,6 +5,17 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 // package that is installed is left alone. Services the packages would start are kept from
 // starting (policy-rc.d), because the tests start their own instances on loopback ports.
 
+/**
+ * What the workload tests run, per server: PostgreSQL 15, and ejabberd 23.01 with its PostgreSQL
+ * driver (a Suggests of ejabberd, not a Depends). The project's global setup installs all of them;
+ * each support module installs its own again (a no-op then) before it first uses one, so a file run
+ * on its own, or a module used from elsewhere, never reads a file of a package that is not there.
+ */
+export const WORKLOAD_PACKAGES = {
+  postgres: ['postgresql'],
+  ejabberd: ['ejabberd', 'erlang-p1-pgsql'],
+} as const;
+
 export function missingDebianPackages(packages: readonly string[]): string[] {
   return packages.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout.trim() !== 'install ok installed');
 }

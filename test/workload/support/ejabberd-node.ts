@@ -6,7 +6,7 @@ import type { ChatTenant } from '../../../src/api/index.js';
 import { adminJids, adminSecretKey, type KeyPairPem } from '../../../src/render/index.js';
 import { renderEjabberdConfigFiles } from '../../../src/render/ejabberd/config-files.js';
 import { CONFIG_FILES, readyFile, type EjabberdRuntime } from '../../../src/render/ejabberd/runtime.js';
-import { ensureDebianPackages } from './debian.js';
+import { WORKLOAD_PACKAGES, ensureDebianPackages } from './debian.js';
 import { freePort } from './ports.js';
 
 // A real ejabberd node (Debian's 23.01) run the way a pod runs one: the configuration directory
@@ -92,8 +92,7 @@ function write(path: string, content: string, mode = 0o640): void {
 }
 
 export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<EjabberdNode> {
-  // Debian ships the PostgreSQL driver as a separate package (a Suggests of ejabberd).
-  ensureDebianPackages(['ejabberd', 'erlang-p1-pgsql']);
+  ensureDebianPackages(WORKLOAD_PACKAGES.ejabberd);
   const { tenant } = options;
   const dir = mkdtempSync(join(tmpdir(), 'cto-ejabberd-'));
   const paths = {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { WORKLOAD_PACKAGES, ensureDebianPackages } from './debian.js';
 import type { PostgresServer } from './postgres-server.js';
 
 // The tenant database as ejabberd 23.01 needs it: the application role, its own database, and the
@@ -18,7 +19,12 @@ export interface TenantDatabase {
   query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<T>>;
 }
 
-export async function createEjabberdDatabase(server: PostgresServer, options: { database?: string; user?: string; password: string }): Promise<TenantDatabase> {
+export async function createEjabberdDatabase(server: PostgresServer, options: { database?: string; user?: string; password: string; schemaFile?: string }): Promise<TenantDatabase> {
+  // The schema file comes with Debian's ejabberd: install it first, and read the file before
+  // creating anything, so a missing file fails here and not half way through.
+  const schemaFile = options.schemaFile ?? DEBIAN_PG_SCHEMA;
+  if (schemaFile === DEBIAN_PG_SCHEMA) ensureDebianPackages(WORKLOAD_PACKAGES.ejabberd);
+  const schema = readFileSync(schemaFile, 'utf8');
   const database = options.database ?? 'ejabberd';
   const user = options.user ?? 'ejabberd';
   const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -31,7 +37,7 @@ export async function createEjabberdDatabase(server: PostgresServer, options: { 
   };
   const client = await connect();
   try {
-    await client.query(readFileSync(DEBIAN_PG_SCHEMA, 'utf8'));
+    await client.query(schema);
   } finally {
     await client.end();
   }

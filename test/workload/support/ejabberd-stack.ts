@@ -7,6 +7,8 @@ import { startPostgres, type PostgresServer } from './postgres-server.js';
 import { createEjabberdDatabase, type TenantDatabase } from './ejabberd-schema.js';
 import { freePort } from './ports.js';
 import { startEjabberdNode, type EjabberdNode } from './ejabberd-node.js';
+import { WORKLOAD_PACKAGES, ensureDebianPackages } from './debian.js';
+import { stopIfLaterStepsFail } from './setup-steps.js';
 
 // One tenant's messaging stack on this machine: its CA, its PostgreSQL (TLS + SCRAM only) with the
 // ejabberd schema, the secret material a pod would find in its Secrets, and as many ejabberd nodes as
@@ -40,7 +42,15 @@ export interface EjabberdStack {
   stop(): Promise<void>;
 }
 
-export async function startEjabberdStack(tenant: ChatTenant, options: { peerCount?: number } = {}): Promise<EjabberdStack> {
+export interface EjabberdStackOptions {
+  peerCount?: number;
+  /** The SQL schema to load (default: Debian's pg.new.sql); tests of a failing setup point it elsewhere. */
+  schemaFile?: string;
+}
+
+export async function startEjabberdStack(tenant: ChatTenant, options: EjabberdStackOptions = {}): Promise<EjabberdStack> {
+  // Everything the stack runs is installed before anything starts (the schema file is ejabberd's).
+  ensureDebianPackages([...WORKLOAD_PACKAGES.postgres, ...WORKLOAD_PACKAGES.ejabberd]);
   const now = new Date();
   const ca = await issueTenantCa(tenant.metadata.name, now);
   // ejabberd checks the database certificate against the address it dials (ejabberd#4180): name 127.0.0.1 too.
@@ -48,36 +58,42 @@ export async function startEjabberdStack(tenant: ChatTenant, options: { peerCoun
   // The same names the operator puts in the messaging certificate.
   const xmppLeaf = await issueLeaf(ca, { commonName: tenant.spec.xmppDomains[0]!, dnsNames: messagingDnsNames(tenant, defaultSettings()), usage: 'server' }, now);
   const postgres = await startPostgres({ tls: { ca: ca.certPem, server: postgresLeaf } });
-  const stack: EjabberdStack = {
-    tenant,
-    ca,
-    postgres,
-    db: await createEjabberdDatabase(postgres, { password: credential() }),
-    cookie: randomBytes(20).toString('hex'),
-    distributionPort: await freePort(),
-    adminPasswords: Object.fromEntries(adminJids(tenant).map((jid) => [jid, credential()])),
-    nodes: [],
-    nodeName: (n) => `ejabberd@127.0.0.${n}`,
-    async addNode(n, overrides = {}) {
-      const peers = overrides.peers ?? Array.from({ length: options.peerCount ?? 1 }, (_, i) => stack.nodeName(i + 2));
-      const node = await startEjabberdNode({
+  return stopIfLaterStepsFail(
+    () => postgres.stop(),
+    async () => {
+      const db = await createEjabberdDatabase(postgres, { password: credential(), ...(options.schemaFile ? { schemaFile: options.schemaFile } : {}) });
+      const stack: EjabberdStack = {
         tenant,
-        address: `127.0.0.${n}`,
-        distributionPort: stack.distributionPort,
-        peers,
-        cookie: stack.cookie,
-        tls: { ca: ca.certPem, server: xmppLeaf },
-        database: { host: overrides.databaseHost ?? 'localhost', port: postgres.port, database: stack.db.database, user: stack.db.user, password: stack.db.password, caPem: overrides.databaseCaPem ?? ca.certPem },
-        adminPasswords: stack.adminPasswords,
-        waitReady: overrides.waitReady ?? true,
-      });
-      stack.nodes.push(node);
-      return node;
+        ca,
+        postgres,
+        db,
+        cookie: randomBytes(20).toString('hex'),
+        distributionPort: await freePort(),
+        adminPasswords: Object.fromEntries(adminJids(tenant).map((jid) => [jid, credential()])),
+        nodes: [],
+        nodeName: (n) => `ejabberd@127.0.0.${n}`,
+        async addNode(n, overrides = {}) {
+          const peers = overrides.peers ?? Array.from({ length: options.peerCount ?? 1 }, (_, i) => stack.nodeName(i + 2));
+          const node = await startEjabberdNode({
+            tenant,
+            address: `127.0.0.${n}`,
+            distributionPort: stack.distributionPort,
+            peers,
+            cookie: stack.cookie,
+            tls: { ca: ca.certPem, server: xmppLeaf },
+            database: { host: overrides.databaseHost ?? 'localhost', port: postgres.port, database: stack.db.database, user: stack.db.user, password: stack.db.password, caPem: overrides.databaseCaPem ?? ca.certPem },
+            adminPasswords: stack.adminPasswords,
+            waitReady: overrides.waitReady ?? true,
+          });
+          stack.nodes.push(node);
+          return node;
+        },
+        async stop() {
+          for (const node of stack.nodes.reverse()) await node.dispose();
+          await postgres.stop();
+        },
+      };
+      return stack;
     },
-    async stop() {
-      for (const node of stack.nodes.reverse()) await node.dispose();
-      await postgres.stop();
-    },
-  };
-  return stack;
+  );
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { renderPgHba, renderPostgresqlConf } from '../../../src/render/index.js';
 import type { KeyPairPem } from '../../../src/render/index.js';
-import { ensureDebianPackages } from './debian.js';
+import { WORKLOAD_PACKAGES, ensureDebianPackages } from './debian.js';
 import { freePort } from './ports.js';
 import { stopProcessGroup } from './process-group.js';
 
@@ -50,7 +50,7 @@ function asPostgresUser(command: string, args: string[], env: NodeJS.ProcessEnv 
 }
 
 export async function startPostgres(options: PostgresServerOptions): Promise<PostgresServer> {
-  ensureDebianPackages(['postgresql']);
+  ensureDebianPackages(WORKLOAD_PACKAGES.postgres);
   const dir = mkdtempSync(join(tmpdir(), 'cto-pg-'));
   const dataDir = join(dir, 'data');
   const confDir = join(dir, 'conf');
