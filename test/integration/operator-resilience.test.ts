@@ -41,8 +41,9 @@ describe('operator processes', () => {
     const name = uniqueName('ha');
     await createTenant(name, tenantSpec());
     await waitForCondition(name, 'Ready', 'True');
-    // Only the leader reconciled. (Its log line follows the status write, so wait for it.)
-    await waitFor('replica-a logged its reconcile', async () => /"msg":"reconciled"/.test(a.output()), 10_000, 100);
+    // Only the leader reconciled. (Its log line follows the status write and the Events, which take a while
+    // on a loaded machine, so wait for it.)
+    await waitFor('replica-a logged its reconcile', async () => /"msg":"reconciled"/.test(a.output()), 60_000, 100);
     expect(b.output()).not.toMatch(/"msg":"reconciled"/);
     const killedAt = Date.now();
     await a.kill();
@@ -51,7 +52,7 @@ describe('operator processes', () => {
     // The new leader reconciles: a change made now is applied by it.
     await objects().mergePatch({ apiVersion: 'chat.tenant-operator.dev/v1alpha1', kind: 'ChatTenant', name }, { spec: { messaging: { replicas: 1 } } });
     await waitFor('replica-b applied the change', async () => (await getTenant(name))?.status?.observedGeneration === 2, 60_000);
-    await waitFor('replica-b logged its reconcile', async () => /"msg":"reconciled"/.test(b.output()), 10_000, 100);
+    await waitFor('replica-b logged its reconcile', async () => /"msg":"reconciled"/.test(b.output()), 60_000, 100);
   });
 
   it('SIGTERM releases the lease so a standby takes over at once', async () => {
