@@ -62,6 +62,7 @@ export const names = {
     archivePurgeEgress: 'ejabberd-archive-purge-egress',
     messagingFromArchivePurge: 'ejabberd-from-archive-purge',
     backupEgress: 'backup-egress',
+    schemaEgress: 'ejabberd-sql-schema-egress',
   },
 } as const;
 

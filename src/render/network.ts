@@ -2,6 +2,7 @@ import type { ChatTenant, OperatorSettings } from '../api/index.js';
 import { BACKUP_APP } from './backup.js';
 import { EJABBERD_APP } from './ejabberd/statefulset.js';
 import { ARCHIVE_PURGE_APP } from './ejabberd/archive-purge.js';
+import { SCHEMA_APP } from './postgres/schema.js';
 import { LABEL_TENANT, objectMeta } from './meta.js';
 import { names, ports } from './names.js';
 import { POSTGRES_APP } from './postgres/standalone.js';
@@ -59,6 +60,7 @@ export const ROLE_SELECTORS = {
   database: { 'app.kubernetes.io/name': POSTGRES_APP },
   backup: { 'app.kubernetes.io/name': BACKUP_APP },
   archivePurge: { 'app.kubernetes.io/name': ARCHIVE_PURGE_APP },
+  schema: { 'app.kubernetes.io/name': SCHEMA_APP },
 } as const;
 export type Role = keyof typeof ROLE_SELECTORS;
 
@@ -134,7 +136,9 @@ export function renderNetworkPolicies(tenant: ChatTenant, settings: OperatorSett
       ...(federation ? [{ to: ANYWHERE.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(ports.xmppServer) }] : []),
     ]),
     ingressPolicy(tenant, names.network.monitoringMessaging, 'messaging', [{ from: [{ namespaceSelector: namespaceNamed(spec.network.monitoringNamespace) }], ports: tcp(ports.ejabberdMetrics) }]),
-    ingressPolicy(tenant, names.network.databaseFromApps, 'database', [{ from: [podsOf('messaging'), podsOf('backup')], ports: tcp(ports.postgres) }]),
+    // The schema Job loads ejabberd's tables before ejabberd first starts: it needs the database too.
+    ingressPolicy(tenant, names.network.databaseFromApps, 'database', [{ from: [podsOf('messaging'), podsOf('backup'), podsOf('schema')], ports: tcp(ports.postgres) }]),
+    egressPolicy(tenant, names.network.schemaEgress, 'schema', [{ to: [podsOf('database')], ports: tcp(ports.postgres) }]),
     ingressPolicy(tenant, names.network.monitoringDatabase, 'database', [{ from: [{ namespaceSelector: namespaceNamed(spec.network.monitoringNamespace) }], ports: tcp(ports.postgresExporter) }]),
     egressPolicy(tenant, names.network.backupEgress, 'backup', [
       { to: [podsOf('database')], ports: tcp(ports.postgres) },

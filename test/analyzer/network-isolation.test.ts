@@ -103,6 +103,9 @@ describe('two tenants side by side: standalone with client CIDRs, CloudNativePG 
     ['alpha/messaging', 'alpha/messaging', ERLANG],
     ['alpha/messaging', 'alpha/database', ['TCP/5432']],
     ['alpha/backup', 'alpha/database', ['TCP/5432']],
+    // The schema Job loads ejabberd's tables into the tenant database before ejabberd starts.
+    ['alpha/schema', 'alpha/database', ['TCP/5432']],
+    ['alpha/schema', 'dns', DNS],
     ['alpha/archive-purge', 'alpha/messaging', ERLANG],
     ['alpha/archive-purge', 'dns', DNS],
     ['alpha/messaging', 'dns', DNS],
@@ -116,6 +119,9 @@ describe('two tenants side by side: standalone with client CIDRs, CloudNativePG 
     ['beta/messaging', 'beta/messaging', ERLANG],
     ['beta/messaging', 'beta/database', ['TCP/5432']],
     ['beta/backup', 'beta/database', ['TCP/5432']],
+    // The schema Job loads ejabberd's tables into the tenant database before ejabberd starts.
+    ['beta/schema', 'beta/database', ['TCP/5432']],
+    ['beta/schema', 'dns', DNS],
     ['beta/archive-purge', 'beta/messaging', ERLANG],
     ['beta/archive-purge', 'dns', DNS],
     ['beta/messaging', 'dns', DNS],
@@ -159,6 +165,9 @@ describe('careless selectors and federation', () => {
     ['gamma/messaging', 'gamma/messaging', ERLANG],
     ['gamma/messaging', 'gamma/database', ['TCP/5432']],
     ['gamma/backup', 'gamma/database', ['TCP/5432']],
+    // The schema Job loads ejabberd's tables into the tenant database before ejabberd starts.
+    ['gamma/schema', 'gamma/database', ['TCP/5432']],
+    ['gamma/schema', 'dns', DNS],
     ['gamma/archive-purge', 'gamma/messaging', ERLANG],
     ['gamma/archive-purge', 'dns', DNS],
     ['gamma/messaging', 'dns', DNS],
@@ -169,6 +178,9 @@ describe('careless selectors and federation', () => {
     ['delta/messaging', 'delta/messaging', ERLANG],
     ['delta/messaging', 'delta/database', ['TCP/5432']],
     ['delta/backup', 'delta/database', ['TCP/5432']],
+    // The schema Job loads ejabberd's tables into the tenant database before ejabberd starts.
+    ['delta/schema', 'delta/database', ['TCP/5432']],
+    ['delta/schema', 'dns', DNS],
     ['delta/archive-purge', 'delta/messaging', ERLANG],
     ['delta/archive-purge', 'dns', DNS],
     ['delta/messaging', 'dns', DNS],

@@ -47,7 +47,13 @@ export interface World {
   settings: OperatorSettings;
 }
 
-const ROLE_OF_WORKLOAD: Record<string, string> = { ejabberd: 'messaging', postgres: 'database', 'postgres-backup': 'backup', 'ejabberd-archive-purge': 'archive-purge' };
+const ROLE_OF_WORKLOAD: Record<string, string> = {
+  ejabberd: 'messaging',
+  postgres: 'database',
+  'postgres-backup': 'backup',
+  'ejabberd-archive-purge': 'archive-purge',
+  'ejabberd-sql-schema': 'schema',
+};
 
 function roleOf(tenant: string, workload: string): string {
   const role = ROLE_OF_WORKLOAD[workload];
@@ -78,6 +84,11 @@ function workloadPods(tenant: ChatTenant, object: KubeObject): WorldPod[] {
   if (object.kind === 'CronJob') {
     const labels = spec['jobTemplate'].spec.template.metadata.labels as Record<string, string>;
     return [make(`${object.metadata.name}-29000000-abcde`, { ...labels, 'batch.kubernetes.io/job-name': `${object.metadata.name}-29000000` }, labels['app.kubernetes.io/name']!)];
+  }
+  if (object.kind === 'Job') {
+    // A Job the operator writes itself (the SQL schema step): its pod runs under the same policies.
+    const labels = spec['template'].metadata.labels as Record<string, string>;
+    return [make(`${object.metadata.name}-abcde`, { ...labels, 'batch.kubernetes.io/job-name': object.metadata.name }, labels['app.kubernetes.io/name']!)];
   }
   if (object.kind === 'Cluster') {
     // CloudNativePG puts inheritedMetadata labels and its own cnpg.io labels on each instance pod.

@@ -18,6 +18,29 @@ const container = (sts: Json) => sts['spec']['template']['spec']['containers'][0
 const decode = (secret: KubeObject, key: string) => Buffer.from((secret['data'] as Record<string, string>)[key]!, 'base64').toString('utf8');
 
 describe('ejabberd StatefulSet', () => {
+  it('keeps NET_BIND_SERVICE in the bounding set of every container that runs the Erlang VM, and adds nothing else anywhere', () => {
+    // The official image's beam.smp carries cap_net_bind_service=+ep: with ALL dropped, exec is refused.
+    const t = tenant();
+    const templates = renderTenant({ tenant: t, material: placeholderMaterial(t), settings, capabilities: { cloudNativePG: false, certManager: false, prometheusOperator: false } }).flatMap((o) => {
+      const spec = o['spec'] as Json | undefined;
+      if (o.kind === 'StatefulSet' || o.kind === 'Job') return [{ owner: o.metadata.name, pod: spec!['template']['spec'] as Json }];
+      if (o.kind === 'CronJob') return [{ owner: o.metadata.name, pod: spec!['jobTemplate']['spec']['template']['spec'] as Json }];
+      return [];
+    });
+    const runsErlang = (c: Json) => c['name'] === 'ejabberd' || c['name'] === 'purge';
+    const erlang: string[] = [];
+    for (const { owner, pod } of templates) {
+      for (const c of [...(pod['initContainers'] ?? []), ...pod['containers']] as Json[]) {
+        const caps = c['securityContext']['capabilities'];
+        expect(caps.drop, `${owner}/${c['name']}`).toEqual(['ALL']);
+        if (runsErlang(c)) erlang.push(`${owner}/${c['name']}`);
+        expect(caps.add ?? [], `${owner}/${c['name']}`).toEqual(runsErlang(c) ? ['NET_BIND_SERVICE'] : []);
+      }
+      expect(restrictedViolations(pod), owner).toEqual([]);
+    }
+    expect(erlang.sort()).toEqual([`${names.messaging.statefulSet}/ejabberd`, `${names.messaging.archivePurgeCronJob}/purge`].sort());
+  });
+
   it('runs spec.messaging.replicas nodes one after the other, named through the headless Service', () => {
     const sts = statefulSet(tenant({ messaging: { replicas: 4 } }));
     expect(sts['spec']).toMatchObject({ replicas: 4, serviceName: names.messaging.headlessService, podManagementPolicy: 'OrderedReady', updateStrategy: { type: 'RollingUpdate' } });

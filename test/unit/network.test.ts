@@ -48,6 +48,7 @@ function podLabelsOfWorkloads(objects: KubeObject[]): Array<{ workload: string; 
     const spec = o['spec'] as Record<string, any>;
     if (o.kind === 'StatefulSet') out.push({ workload: o.metadata.name, labels: spec['template'].metadata.labels });
     if (o.kind === 'CronJob') out.push({ workload: o.metadata.name, labels: spec['jobTemplate'].spec.template.metadata.labels });
+    if (o.kind === 'Job') out.push({ workload: o.metadata.name, labels: spec['template'].metadata.labels });
     if (o.kind === 'Cluster') out.push({ workload: o.metadata.name, labels: { ...spec['inheritedMetadata'].labels, 'cnpg.io/cluster': o.metadata.name } });
   }
   return out;

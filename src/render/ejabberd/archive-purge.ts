@@ -6,7 +6,7 @@ import { hardenContainers, restrictedPodSecurityContext } from '../pod-security.
 import { DEFAULT_RESOURCES, resourceRequirements } from '../resources.js';
 import type { KubeObject } from '../types.js';
 import { CLIENT_CONFIG_FILES } from './config-files.js';
-import { EJABBERD_UID, POD_PATHS } from './pod-layout.js';
+import { EJABBERD_UID, ERLANG_VM_SECURITY_CONTEXT, POD_PATHS } from './pod-layout.js';
 import { CONFIG_FILES } from './runtime.js';
 
 // Message archive retention (spec.messaging.archiveRetentionDays), enforced daily. ejabberd has no
@@ -57,6 +57,7 @@ export function renderArchivePurgeCronJob(tenant: ChatTenant, settings: Operator
                   image: messagingImage(tenant.spec, settings),
                   imagePullPolicy: m.image.pullPolicy,
                   command: ['/bin/sh', `${POD_PATHS.configDir}/${CONFIG_FILES.nodeScript}`, 'purge-archive', String(m.archiveRetentionDays)],
+                  securityContext: ERLANG_VM_SECURITY_CONTEXT,
                   env: [{ name: 'HOME', value: POD_PATHS.home }],
                   resources: resourceRequirements(undefined, DEFAULT_RESOURCES.purge),
                   volumeMounts: [

@@ -11,6 +11,14 @@ import type { EjabberdPaths, EjabberdRuntime } from './runtime.js';
 // The root filesystem is read-only: everything ejabberd writes goes to an emptyDir below.
 
 export const EJABBERD_UID = 9000;
+
+/**
+ * Every container that runs the Erlang VM (the server, and ejabberdctl as a client). The official
+ * image's beam.smp carries a file capability (cap_net_bind_service=+ep); with every capability
+ * dropped from the bounding set the kernel refuses to exec it (ejabberd#4494). NET_BIND_SERVICE is
+ * the one capability Pod Security "restricted" lets a container add back.
+ */
+export const ERLANG_VM_SECURITY_CONTEXT = { capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } };
 export const EJABBERD_IMAGE_HOME = '/opt/ejabberd';
 
 /** Mount points; the config Secret replaces the image's conf directory, so every ejabberdctl finds it. */

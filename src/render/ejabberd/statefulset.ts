@@ -9,7 +9,7 @@ import { tlsSecretNames } from '../tls.js';
 import type { KubeObject, TenantMaterial } from '../types.js';
 import type { PodTemplate, Volume } from '../wire.js';
 import { renderEjabberdConfigFiles } from './config-files.js';
-import { DB_CA_DIR, EJABBERD_UID, POD_PATHS, TLS_DIR, erlangNodeNameTemplate, kubernetesEjabberdRuntime } from './pod-layout.js';
+import { DB_CA_DIR, EJABBERD_UID, ERLANG_VM_SECURITY_CONTEXT, POD_PATHS, TLS_DIR, erlangNodeNameTemplate, kubernetesEjabberdRuntime } from './pod-layout.js';
 import { CONFIG_FILES, readyFile } from './runtime.js';
 
 export { EJABBERD_UID, erlangNodeHost, kubernetesEjabberdRuntime } from './pod-layout.js';
@@ -60,6 +60,7 @@ export function renderEjabberdStatefulSet(tenant: ChatTenant, settings: Operator
           image: messagingImage(tenant.spec, settings),
           imagePullPolicy: m.image.pullPolicy,
           command: ['/bin/sh', NODE_SCRIPT, 'start'],
+          securityContext: ERLANG_VM_SECURITY_CONTEXT,
           env: [
             { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
             // Stable name through the headless Service; probes and `kubectl exec ejabberdctl` use it too.
