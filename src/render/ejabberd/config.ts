@@ -15,6 +15,9 @@ export const TLS_PROTOCOL_OPTIONS = ['no_sslv2', 'no_sslv3', 'no_tlsv1', 'no_tls
 /** Forward-secret AEAD suites only for TLS 1.2 (TLS 1.3 suites are all of that kind already). */
 export const TLS_CIPHERS = 'ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!MD5:!RC4:!3DES';
 
+/** Two years, as Mozilla's intermediate profile sets it. */
+export const HSTS_HEADER = { 'Strict-Transport-Security': 'max-age=63072000' };
+
 /**
  * Stored password format: SCRAM with SHA-256. The server keeps only salted SCRAM keys, never a
  * password or a plain hash. SHA-256 rather than SHA-1 because it is what current guidance asks of
@@ -44,7 +47,8 @@ function listeners(tenant: ChatTenant, runtime: EjabberdRuntime): Yaml[] {
     // 5223: direct TLS (XEP-0368).
     { port: runtime.ports.c2sDirectTls, ...c2s, tls: true },
     // WebSocket and BOSH exist on this TLS listener only. No web admin, no HTTP API, no upload.
-    { port: runtime.ports.https, ip: runtime.bindAddress, module: 'ejabberd_http', tls: true, ...tlsListenerOptions(), request_handlers: { '/bosh': 'mod_bosh', '/ws': 'ejabberd_http_ws' } },
+    // HSTS: a browser that once reached BOSH/WebSocket here never tries plain HTTP for the host again.
+    { port: runtime.ports.https, ip: runtime.bindAddress, module: 'ejabberd_http', tls: true, ...tlsListenerOptions(), custom_headers: HSTS_HEADER, request_handlers: { '/bosh': 'mod_bosh', '/ws': 'ejabberd_http_ws' } },
   ];
   if (m.federation) {
     out.push({ port: runtime.ports.s2s, ip: runtime.bindAddress, module: 'ejabberd_s2s_in', max_stanza_size: m.maxStanzaSizeKiB * 1024, shaper: 's2s_shaper', ...tlsListenerOptions() });

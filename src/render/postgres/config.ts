@@ -9,12 +9,31 @@ export interface PostgresTlsPaths {
 }
 
 /**
+ * Mozilla's "intermediate" profile for TLS 1.2 (ssl-config.mozilla.org, guidelines 5.7): forward
+ * secrecy and AEAD only. PostgreSQL's default (HIGH:MEDIUM:+3DES:!aNULL) also accepts CBC suites
+ * with SHA-1 and SHA-2 MACs. TLS 1.3 suites are set apart by OpenSSL and are all AEAD.
+ */
+export const MOZILLA_INTERMEDIATE_TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/**
  * Parameters that hold in every provider. The standalone server accepts TLS 1.2 and up (the
  * design's floor); CloudNativePG's own default is TLS 1.3 and the Cluster keeps it (cnpg.ts).
  */
 export function securityParameters(minTls: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.2'): Record<string, string> {
   return {
     ssl_min_protocol_version: minTls,
+    // ssl_ciphers governs TLS 1.2 and older only; under a TLS 1.3 floor it has nothing to choose.
+    ...(minTls === 'TLSv1.2' ? { ssl_ciphers: MOZILLA_INTERMEDIATE_TLS12_CIPHERS, ssl_prefer_server_ciphers: 'on' } : {}),
     password_encryption: 'scram-sha-256',
     log_connections: 'on',
     log_disconnections: 'on',

@@ -52,6 +52,11 @@ export class XmppWire {
     return this.closedFlag;
   }
 
+  /** The TLS session once TLS is up (direct or after STARTTLS). */
+  get tlsSocket(): tls.TLSSocket | undefined {
+    return this.socket instanceof tls.TLSSocket ? this.socket : undefined;
+  }
+
   get protocol(): string | null {
     return this.socket instanceof tls.TLSSocket ? this.socket.getProtocol() : null;
   }
