@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { DatabaseConnection } from './database.js';
+import { writePassfile, type Passfile } from './passfile.js';
 
 // pg_dump and pg_restore, run as child processes with a libpq environment that only allows a
 // verified TLS connection. Version rule: pg_dump must be at least the server's major version (it
@@ -16,8 +17,8 @@ export function toolPath(tools: PgTools, name: 'pg_dump' | 'pg_restore'): string
   return tools.binDir ? join(tools.binDir, name) : name;
 }
 
-/** Only what libpq needs: nothing else of the runner's environment reaches the tools. */
-export function libpqEnvironment(connection: DatabaseConnection, database: string): NodeJS.ProcessEnv {
+/** Only what libpq needs: nothing else of the runner's environment reaches the tools, and no password. */
+export function libpqEnvironment(connection: DatabaseConnection, database: string, passfile: Passfile): NodeJS.ProcessEnv {
   return {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     PGHOST: connection.host,
@@ -25,7 +26,7 @@ export function libpqEnvironment(connection: DatabaseConnection, database: strin
     PGPORT: String(connection.port),
     PGDATABASE: database,
     PGUSER: connection.user,
-    PGPASSWORD: connection.password,
+    PGPASSFILE: passfile.path,
     PGSSLMODE: 'verify-full',
     PGSSLROOTCERT: connection.sslRootCertFile,
     PGSSLMINPROTOCOLVERSION: 'TLSv1.2',
@@ -76,8 +77,10 @@ function collectStderr(stream: Readable): () => string {
  * pg_dump's output as an async iterable that throws after the last byte if pg_dump failed, so an
  * encrypting stream fed from it never writes its final chunk for an incomplete dump.
  */
-export async function* pgDumpOutput(tools: PgTools, env: NodeJS.ProcessEnv, args: string[]): AsyncGenerator<Buffer> {
-  const child = spawn(toolPath(tools, 'pg_dump'), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function* pgDumpOutput(tools: PgTools, connection: DatabaseConnection, args: string[]): AsyncGenerator<Buffer> {
+  const passfile = writePassfile(connection.password);
+  const child = spawn(toolPath(tools, 'pg_dump'), args, { env: libpqEnvironment(connection, connection.database, passfile), stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const event of ['close', 'error'] as const) child.once(event, () => passfile.remove());
   const stderr = collectStderr(child.stderr);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
@@ -100,8 +103,11 @@ export interface RunningRestore {
   abort(): void;
 }
 
-export function startPgRestore(tools: PgTools, env: NodeJS.ProcessEnv, args: string[]): RunningRestore {
+export function startPgRestore(tools: PgTools, connection: DatabaseConnection, database: string, args: string[]): RunningRestore {
+  const passfile = writePassfile(connection.password);
+  const env = libpqEnvironment(connection, database, passfile);
   const child: ChildProcessByStdio<Writable, null, Readable> = spawn(toolPath(tools, 'pg_restore'), args, { env, stdio: ['pipe', 'ignore', 'pipe'] });
+  for (const event of ['close', 'error'] as const) child.once(event, () => passfile.remove());
   const stderr = collectStderr(child.stderr);
   const done = new Promise<void>((resolve, reject) => {
     child.once('error', reject);

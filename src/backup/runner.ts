@@ -7,7 +7,7 @@ import { BackupIntegrityError, DecryptingStream, DigestingStream, EncryptingStre
 import { connect, countRows, databaseExists, serverVersion, userRelationCount, type DatabaseConnection } from './database.js';
 import { ALGORITHM_NAME, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, SALT_BYTES } from './format.js';
 import { backupIdFor, dataObjectName, manifestObjectName, serializeManifest, signManifest, verifyManifest, type BackupManifest, type TableRowCount } from './manifest.js';
-import { assertDumpCompatible, libpqEnvironment, pgDumpOutput, startPgRestore, toolVersion, type PgTools } from './pg-tools.js';
+import { assertDumpCompatible, pgDumpOutput, startPgRestore, toolVersion, type PgTools } from './pg-tools.js';
 import { foreignOrphanReason, partitionByOwner, type BackupOwner } from './ownership.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
 import type { BackupStore } from './targets/store.js';
@@ -57,7 +57,7 @@ export async function runBackup(job: BackupJob, deps: RunnerDeps): Promise<Backu
     const cipher = new DigestingStream();
     const chunkSize = job.chunkSize ?? DEFAULT_CHUNK_SIZE;
     const dumpArgs = ['--format=custom', `--snapshot=${snapshot}`, '--no-password', '--lock-wait-timeout=120000'];
-    const source = Readable.from(pgDumpOutput(deps.tools, libpqEnvironment(connection, connection.database), dumpArgs), { objectMode: false });
+    const source = Readable.from(pgDumpOutput(deps.tools, connection, dumpArgs), { objectMode: false });
     const encrypted = new EncryptingStream({ key, salt: deps.randomBytes(SALT_BYTES), chunkSize, meta: { backupId, tenant: job.tenant, createdAt: createdAt.toISOString() } });
     const upload = store.put(dataName, cipher);
     upload.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
@@ -195,7 +195,7 @@ export async function restoreBackup(job: RestoreJob, deps: RunnerDeps): Promise<
   await prepareTarget(job, deps);
   deps.log(`restore ${manifest.backupId}: verified; restoring into database ${job.targetDatabase} in one transaction`);
   const args = ['--single-transaction', '--exit-on-error', '--no-password', `--dbname=${job.targetDatabase}`, ...(job.clean ? ['--clean', '--if-exists'] : [])];
-  const restore = startPgRestore(deps.tools, libpqEnvironment(job.connection, job.targetDatabase), args);
+  const restore = startPgRestore(deps.tools, job.connection, job.targetDatabase, args);
   const endedEarly = restore.done.then(() => {
     throw new Error('pg_restore ended before it had read the whole backup');
   });

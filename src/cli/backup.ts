@@ -11,7 +11,9 @@ import type { Io } from './commands.js';
 
 // The backup runner's commands: `backup` (what the CronJob runs), `restore`, `verify` and
 // `list-backups` (what on-call runs). The environment is the contract with the CronJob rendered in
-// src/render/backup.ts; it is read here, once, into typed configuration.
+// src/render/backup.ts; it is read here, once, into typed configuration. It names files for every
+// password and key (`*_FILE`) and never carries one itself: an environment is readable in
+// /proc/<pid>/environ and inherited by every child process.
 
 export class BackupConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -57,6 +59,16 @@ class EnvReader {
     return Number(text);
   }
 
+  /** A secret from the file the variable names; the secret itself in the environment is refused. */
+  secretFile(name: string, what: string, options: { trim: boolean }): string {
+    if (this.env[name.replace(/_FILE$/, '')] !== undefined) this.problems.push(`${name.replace(/_FILE$/, '')} is not read: give the ${what} as a file, in ${name}`);
+    const content = this.file(name, what)?.toString('utf8');
+    if (content === undefined) return '';
+    const value = options.trim ? content.trim() : content;
+    if (value === '') this.problems.push(`${name}: the ${what} file is empty`);
+    return value;
+  }
+
   file(name: string, what: string): Buffer | undefined {
     const path = this.required(name);
     if (!path) return undefined;
@@ -86,8 +98,10 @@ export function runnerConfigFromEnv(env: NodeJS.ProcessEnv, options: { needReten
     ...(hostaddr ? { hostaddr } : {}),
     port,
     database: r.required('PGDATABASE'),
-    user: r.required('PGUSER'),
-    password: r.required('PGPASSWORD'),
+    // The user name is no secret, but it comes with the password from the same login Secret.
+    user: r.optional('PGUSER') ?? r.secretFile('PGUSER_FILE', 'database user name', { trim: true }),
+    // Verbatim: the server stored exactly the Secret's bytes.
+    password: r.secretFile('PGPASSWORD_FILE', 'database password', { trim: false }),
     sslRootCertFile,
   };
   let key: BackupKey | undefined;
@@ -130,8 +144,9 @@ function storeFromEnv(r: EnvReader): BackupStore | undefined {
       bucket: r.required('S3_BUCKET'),
       prefix: (r.optional('S3_PREFIX') ?? '').replace(/^\/+|\/+$/g, ''),
       region: r.optional('S3_REGION') ?? 'us-east-1',
-      accessKeyId: r.required('AWS_ACCESS_KEY_ID'),
-      secretAccessKey: r.required('AWS_SECRET_ACCESS_KEY'),
+      // Access keys never hold whitespace; a trailing newline from `kubectl create secret --from-file` is dropped.
+      accessKeyId: r.secretFile('AWS_ACCESS_KEY_ID_FILE', 'S3 access key id', { trim: true }),
+      secretAccessKey: r.secretFile('AWS_SECRET_ACCESS_KEY_FILE', 'S3 secret access key', { trim: true }),
       ...(caPem ? { caPem } : {}),
     };
     return r.problems.length === 0 ? new S3Store(config) : undefined;

@@ -1,7 +1,7 @@
 import { backupStorageClass, operatorImage, type ChatTenant, type OperatorSettings } from '../api/index.js';
 import { componentLabels, objectMeta, selectorLabels } from './meta.js';
 import { names } from './names.js';
-import { databaseClientEnv } from './postgres/client-env.js';
+import { databaseClientEnv, databaseLoginVolume, DATABASE_LOGIN_VOLUME } from './postgres/client-env.js';
 import { hardenContainers, restrictedPodSecurityContext } from './pod-security.js';
 import { DEFAULT_RESOURCES, resourceRequirements } from './resources.js';
 import { tlsSecretNames } from './tls.js';
@@ -10,7 +10,8 @@ import type { EnvVar, Volume } from './wire.js';
 
 // Scheduled, encrypted logical backups. The runner is the operator's own image (`backup` command):
 // pg_dump over verified TLS, AES-256-GCM under the tenant's key, a manifest with checksums, then
-// pruning by retention. Its whole contract with this CronJob is the environment below.
+// pruning by retention. Its whole contract with this CronJob is the environment below, which names
+// files: every password and key is a file of a Secret volume, none is an environment variable.
 
 export const BACKUP_APP = 'postgres-backup';
 /** Non-root user of the operator image. */
@@ -18,6 +19,8 @@ export const OPERATOR_UID = 10001;
 const KEY_DIR = '/etc/backup-key';
 const DB_CA_DIR = '/etc/backup-db-ca';
 const S3_CA_DIR = '/etc/backup-s3-ca';
+const DB_LOGIN_DIR = '/etc/backup-db-login';
+const S3_CREDENTIALS_DIR = '/etc/backup-s3-credentials';
 export const BACKUP_MOUNT = '/backups';
 
 export { databaseHost } from './postgres/client-env.js';
@@ -43,7 +46,7 @@ export function backupEnv(tenant: ChatTenant, settings: OperatorSettings): EnvVa
   const { backup } = tenant.spec;
   const env: EnvVar[] = [
     { name: 'TENANT', value: tenant.metadata.name },
-    ...databaseClientEnv(tenant, settings, DB_CA_DIR),
+    ...databaseClientEnv(tenant, settings, { caDir: DB_CA_DIR, loginDir: DB_LOGIN_DIR }),
     { name: 'BACKUP_KEY_FILE', value: `${KEY_DIR}/key` },
   ];
   if (backup.retention.count !== undefined) env.push({ name: 'BACKUP_RETENTION_COUNT', value: String(backup.retention.count) });
@@ -56,8 +59,8 @@ export function backupEnv(tenant: ChatTenant, settings: OperatorSettings): EnvVa
       { name: 'S3_BUCKET', value: s3.bucket },
       { name: 'S3_PREFIX', value: s3.prefix ?? tenant.metadata.name },
       { name: 'S3_REGION', value: s3.region },
-      { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: s3.credentialsSecret, key: 'AWS_ACCESS_KEY_ID' } } },
-      { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: s3.credentialsSecret, key: 'AWS_SECRET_ACCESS_KEY' } } },
+      { name: 'AWS_ACCESS_KEY_ID_FILE', value: `${S3_CREDENTIALS_DIR}/AWS_ACCESS_KEY_ID` },
+      { name: 'AWS_SECRET_ACCESS_KEY_FILE', value: `${S3_CREDENTIALS_DIR}/AWS_SECRET_ACCESS_KEY` },
     );
     if (s3.caSecret) env.push({ name: 'S3_CA_FILE', value: `${S3_CA_DIR}/ca.crt` });
   } else {
@@ -72,16 +75,24 @@ export function renderBackupCronJob(tenant: ChatTenant, settings: OperatorSettin
   const volumes: Volume[] = [
     { name: 'key', secret: { secretName: names.backup.keySecret, defaultMode: 0o440 } },
     { name: 'database-ca', secret: { secretName: tls.database, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-    { name: 'tmp', emptyDir: {} },
+    databaseLoginVolume(),
+    // Memory-backed: the runner writes pg_dump's 0600 password file here, never to a node's disk.
+    { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
   ];
   const mounts = [
     { name: 'key', mountPath: KEY_DIR, readOnly: true },
     { name: 'database-ca', mountPath: DB_CA_DIR, readOnly: true },
+    { name: DATABASE_LOGIN_VOLUME, mountPath: DB_LOGIN_DIR, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
   ];
   if (backup.target.pvc) {
     volumes.push({ name: 'backups', persistentVolumeClaim: { claimName: names.backup.pvc } });
     mounts.push({ name: 'backups', mountPath: BACKUP_MOUNT });
+  }
+  if (backup.target.s3) {
+    const items = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].map((key) => ({ key, path: key }));
+    volumes.push({ name: 's3-credentials', secret: { secretName: backup.target.s3.credentialsSecret, defaultMode: 0o440, items } });
+    mounts.push({ name: 's3-credentials', mountPath: S3_CREDENTIALS_DIR, readOnly: true });
   }
   if (backup.target.s3?.caSecret) {
     volumes.push({ name: 's3-ca', secret: { secretName: backup.target.s3.caSecret, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });

@@ -63,13 +63,11 @@ describe('the e2e tenant and helpers', () => {
     const backupPod = cronJob['spec']['jobTemplate']['spec']['template'];
     expect(pod['metadata']['labels']).toEqual(backupPod['metadata']['labels']);
     expect(pod['spec']['containers'][0]['args']).toEqual(['verify', '--backup', 'latest']);
-    // The backup's environment, except the login: the superuser's Secret (restore and verify create databases).
-    const env = (c: Json) => Object.fromEntries((c['env'] as Json[]).map((e) => [e['name'], e['value'] ?? e['valueFrom']]));
-    const verifyEnv = env(pod['spec']['containers'][0]);
-    const backupEnv = env(backupPod['spec']['containers'][0]);
-    expect(verifyEnv['PGUSER']).toEqual({ secretKeyRef: { name: 'postgres-superuser', key: 'username' } });
-    expect(verifyEnv['PGPASSWORD']).toEqual({ secretKeyRef: { name: 'postgres-superuser', key: 'password' } });
-    expect({ ...verifyEnv, PGUSER: undefined, PGPASSWORD: undefined }).toEqual({ ...backupEnv, PGUSER: undefined, PGPASSWORD: undefined });
-    expect(pod['spec']['volumes']).toEqual(backupPod['spec']['volumes']);
+    // The backup's environment and volumes, except the login: the superuser's Secret (restore and verify create databases).
+    expect(pod['spec']['containers'][0]['env']).toEqual(backupPod['spec']['containers'][0]['env']);
+    const volumes = (p: Json) => Object.fromEntries((p['spec']['volumes'] as Json[]).map((v) => [v['name'], v]));
+    expect(volumes(pod)['database-login']['secret']['secretName']).toBe('postgres-superuser');
+    expect(volumes(backupPod)['database-login']['secret']['secretName']).toBe('postgres-app');
+    expect({ ...volumes(pod), 'database-login': undefined }).toEqual({ ...volumes(backupPod), 'database-login': undefined });
   });
 });

@@ -5,7 +5,8 @@
 //   kubectl get cronjob postgres-backup -o json |
 //     node job-from-cronjob.mjs [--login-secret SECRET] NAME ARG... | kubectl apply -f -
 //
-// --login-secret: take PGUSER and PGPASSWORD from this Secret instead (keys username and password). Backups
+// --login-secret: mount this Secret as the database login instead (keys username and password; the runner
+// reads them as files from the volume database-login, never from the environment). Backups
 // dump as the messaging role; restore and verify create databases and log in as the superuser
 // (postgres-superuser), as docs/backup.md describes.
 //
@@ -30,16 +31,9 @@ const podSpec = template.spec.template.spec;
 if (podSpec.containers.length !== 1) throw new Error(`expected one container in ${cronJob.metadata.name}, found ${podSpec.containers.length}`);
 podSpec.containers[0].args = args;
 if (loginSecret) {
-  const login = { PGUSER: 'username', PGPASSWORD: 'password' };
-  let swapped = 0;
-  for (const variable of podSpec.containers[0].env ?? []) {
-    if (variable.name in login) {
-      variable.valueFrom = { secretKeyRef: { name: loginSecret, key: login[variable.name] } };
-      delete variable.value;
-      swapped++;
-    }
-  }
-  if (swapped !== 2) throw new Error(`expected PGUSER and PGPASSWORD in the backup container, swapped ${swapped}`);
+  const login = (podSpec.volumes ?? []).find((volume) => volume.name === 'database-login');
+  if (!login?.secret) throw new Error(`expected a Secret volume database-login in ${cronJob.metadata.name}`);
+  login.secret.secretName = loginSecret;
 }
 const job = {
   apiVersion: 'batch/v1',

@@ -65,6 +65,17 @@ describe('standalone PostgreSQL', () => {
     expect(initScript()).toContain("REVOKE ALL ON DATABASE");
   });
 
+  it('gets both passwords as files of a projected Secret volume, readable by the server\'s group only', () => {
+    const env = Object.fromEntries(container.env.map((e: Any) => [e.name, e.value]));
+    const dir = container.volumeMounts.find((m: Any) => m.name === 'credentials').mountPath;
+    expect(env).toMatchObject({ POSTGRES_PASSWORD_FILE: `${dir}/superuser-password`, APP_PASSWORD_FILE: `${dir}/app-password` });
+    const volume = pod.volumes.find((v: Any) => v.name === 'credentials');
+    expect(volume.projected.defaultMode).toBe(0o440);
+    expect(volume.projected.sources.map((s: Any) => s.secret.name)).toEqual([names.database.superuserSecret, names.database.appSecret]);
+    // psql reads the file itself (\set with backquotes): the password is on no command line either.
+    expect(initScript()).toContain("\\set app_password `cat :'app_password_file'`");
+  });
+
   it('probes with pg_isready over the Unix socket, and a Service on 5432', () => {
     expect(container.readinessProbe.exec.command).toEqual(['pg_isready', '-h', '/var/run/postgresql', '-p', '5432', '-U', 'postgres', '-d', 'postgres']);
     expect(container.startupProbe.exec.command).toEqual(container.readinessProbe.exec.command);
@@ -115,8 +126,14 @@ describe('the ejabberd schema step', () => {
     const pod = job.spec.template.spec;
     expect(pod.initContainers[0].image).toBe(`ghcr.io/processone/ejabberd:${DEFAULT_IMAGES.messaging.tag}`);
     expect(pod.initContainers[0].securityContext.runAsUser).toBe(9000);
-    const env = Object.fromEntries(pod.containers[0].env.map((e: Any) => [e.name, e.value ?? e.valueFrom.secretKeyRef.name]));
-    expect(env).toMatchObject({ PGSSLMODE: 'verify-full', PGUSER: names.database.appSecret, PGDATABASE: 'ejabberd', PGHOST: 'postgres.clinic.svc.cluster.local' });
+    const env = Object.fromEntries(pod.containers[0].env.map((e: Any) => [e.name, e.value]));
+    expect(env).toMatchObject({ PGSSLMODE: 'verify-full', PGDATABASE: 'ejabberd', PGHOST: 'postgres.clinic.svc.cluster.local' });
+    // The login as files of the messaging role's Secret; run.sh turns the password into a 0600 PGPASSFILE.
+    const login = pod.volumes.find((v: Any) => v.name === 'database-login');
+    expect(login.secret).toMatchObject({ secretName: names.database.appSecret, defaultMode: 0o440 });
+    const loginDir = pod.containers[0].volumeMounts.find((m: Any) => m.name === 'database-login').mountPath;
+    expect(env).toMatchObject({ PGUSER_FILE: `${loginDir}/username`, PGPASSWORD_FILE: `${loginDir}/password` });
+    expect(configMap.data['run.sh']).toMatch(/umask 077[\s\S]*"\$PGPASSFILE"/);
     expect(restrictedViolations(pod)).toEqual([]);
     expect(job.spec.ttlSecondsAfterFinished).toBeUndefined();
   });
@@ -148,10 +165,18 @@ describe('backup CronJob and the runner\'s environment contract', () => {
   function podEnvironment(cronJob: Any): NodeJS.ProcessEnv {
     const dir = mkdtempSync(join(tmpdir(), 'cto-contract-'));
     dirs.push(dir);
-    const files: Record<string, string> = { '/etc/backup-key/key': Buffer.alloc(32, 5).toString('base64'), '/etc/backup-db-ca/ca.crt': 'CA', '/etc/backup-s3-ca/ca.crt': 'S3CA' };
+    const files: Record<string, string> = {
+      '/etc/backup-key/key': Buffer.alloc(32, 5).toString('base64'),
+      '/etc/backup-db-ca/ca.crt': 'CA',
+      '/etc/backup-s3-ca/ca.crt': 'S3CA',
+      '/etc/backup-db-login/username': 'user-from-the-login-secret',
+      '/etc/backup-db-login/password': 'password-from-the-login-secret',
+      '/etc/backup-s3-credentials/AWS_ACCESS_KEY_ID': 'key-id-from-the-secret\n',
+      '/etc/backup-s3-credentials/AWS_SECRET_ACCESS_KEY': 'secret-key-from-the-secret\n',
+    };
     const env: NodeJS.ProcessEnv = {};
     for (const e of cronJob.spec.jobTemplate.spec.template.spec.containers[0].env as Any[]) {
-      let value = e.value ?? `from-secret-${e.valueFrom.secretKeyRef.name}-${e.valueFrom.secretKeyRef.key}`;
+      let value = e.value;
       if (files[value] !== undefined) {
         const file = join(dir, value.replace(/\//g, '_'));
         writeFileSync(file, files[value]!);
@@ -167,7 +192,7 @@ describe('backup CronJob and the runner\'s environment contract', () => {
     const cronJob = renderBackupCronJob(tenant, settings) as Any;
     const config = runnerConfigFromEnv(podEnvironment(cronJob), { needRetention: true });
     expect(config.tenant).toBe('clinic');
-    expect(config.connection).toMatchObject({ host: 'postgres.clinic.svc.cluster.local', port: 5432, database: 'ejabberd', user: `from-secret-${names.database.appSecret}-username` });
+    expect(config.connection).toMatchObject({ host: 'postgres.clinic.svc.cluster.local', port: 5432, database: 'ejabberd', user: 'user-from-the-login-secret', password: 'password-from-the-login-secret' });
     expect(config.retention).toEqual({ count: 5, days: 14 });
     expect(config.store).toBeInstanceOf(DirectoryStore);
     expect(config.store.description).toBe('/backups');
@@ -190,12 +215,24 @@ describe('backup CronJob and the runner\'s environment contract', () => {
     expect(config.connection.host).toBe('postgres-rw.clinic.svc.cluster.local');
     expect(config.store).toBeInstanceOf(S3Store);
     expect(config.store.description).toBe('s3://phi-backups/clinic');
+    // From the files of credentialsSecret, the trailing newline of `--from-file` dropped.
+    expect((config.store as Any)['config']).toMatchObject({ accessKeyId: 'key-id-from-the-secret', secretAccessKey: 'secret-key-from-the-secret' });
+    const pod = cronJob.spec.jobTemplate.spec.template.spec;
+    expect(pod.volumes.find((v: Any) => v.name === 's3-credentials').secret).toMatchObject({ secretName: 'backup-s3', defaultMode: 0o440 });
     (config.store as S3Store).destroy();
   });
 
-  it('never puts a secret value into the CronJob: credentials and key come from Secrets', () => {
+  it('never puts a secret into the CronJob\'s environment: credentials and key are files of Secret volumes', () => {
     const env = backupEnv(standalone, settings);
-    for (const name of ['PGPASSWORD', 'PGUSER']) expect(env.find((e) => e.name === name)!.valueFrom).toBeDefined();
+    for (const name of ['PGPASSWORD', 'PGUSER', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) expect(env.find((e) => e.name === name)).toBeUndefined();
+    expect(env.every((e) => e.valueFrom === undefined)).toBe(true);
     expect(env.find((e) => e.name === 'BACKUP_KEY_FILE')!.value).toBe('/etc/backup-key/key');
+    expect(env.find((e) => e.name === 'PGPASSWORD_FILE')!.value).toBe('/etc/backup-db-login/password');
+  });
+
+  it('refuses a password or key given in the environment, and names the file variable instead', () => {
+    const tenant = tenantFixture('clinic', minimalSpec({ backup: { target: { s3: { endpoint: 'https://s3.example:9000', bucket: 'phi-backups', credentialsSecret: 'backup-s3', egressCIDR: '10.9.0.0/24' } } } }));
+    const env = { ...podEnvironment(renderBackupCronJob(tenant, settings) as Any), PGPASSWORD: 'x', AWS_SECRET_ACCESS_KEY: 'y' };
+    expect(() => runnerConfigFromEnv(env, { needRetention: true })).toThrow(/PGPASSWORD is not read: give the database password as a file, in PGPASSWORD_FILE[\s\S]*AWS_SECRET_ACCESS_KEY is not read/);
   });
 });

@@ -12,7 +12,7 @@ import { manifestObjectName, serializeManifest, signManifest } from '../../src/b
 import { listBackups, restoreBackup, runBackup, verifyBackup } from '../../src/backup/runner.js';
 import { DirectoryStore } from '../../src/backup/targets/pvc.js';
 import { backupCommand, listBackupsCommand, restoreCommand, verifyCommand } from '../../src/cli/backup.js';
-import { APP_DATABASE, runnerEnv, startBackupFixture, testDeps, type BackupFixture } from './support/backup-fixtures.js';
+import { APP_DATABASE, adminRunnerEnv, runnerEnv, startBackupFixture, testDeps, type BackupFixture } from './support/backup-fixtures.js';
 import { POSTGRES_BIN } from './support/postgres-server.js';
 
 // The backup runner against a real PostgreSQL with the operator's TLS + SCRAM configuration, with
@@ -267,7 +267,7 @@ describe('the CLI commands with the CronJob environment', () => {
     out.length = 0;
     expect(await listBackupsCommand(io, [], env)).toBe(0);
     expect(out.join('')).toContain(backupId);
-    const adminEnv = { ...env, PGUSER: fx.admin.user, PGPASSWORD: fx.admin.password };
+    const adminEnv = adminRunnerEnv(fx, env);
     expect(await restoreCommand(io, ['--backup', backupId, '--database', 'cli_restore'], adminEnv), err.join('')).toBe(0);
     expect(await rows('cli_restore', 'SELECT count(*)::int AS n FROM rooms')).toEqual([{ n: 3 }]);
     out.length = 0;
@@ -283,7 +283,7 @@ describe('the CLI commands with the CronJob environment', () => {
     const code = await backupCommand(io, [], { PGSSLMODE: 'require', BACKUP_TARGET: 'ftp', BACKUP_KEY_FILE: join(work, 'missing.key') });
     expect(code).toBe(2);
     const text = err.join('');
-    for (const expected of ['TENANT is not set', 'PGSSLMODE must be verify-full', 'BACKUP_TARGET must be pvc or s3', 'cannot read the backup key', 'PGPASSWORD is not set', 'BACKUP_RETENTION_COUNT, BACKUP_RETENTION_DAYS, or both']) {
+    for (const expected of ['TENANT is not set', 'PGSSLMODE must be verify-full', 'BACKUP_TARGET must be pvc or s3', 'cannot read the backup key', 'PGPASSWORD_FILE is not set', 'BACKUP_RETENTION_COUNT, BACKUP_RETENTION_DAYS, or both']) {
       expect(text).toContain(expected);
     }
   });

@@ -31,7 +31,9 @@ function runStep(database: string, options: { schemaFile?: string | null } = {})
   const schema = join(root, 'schema');
   mkdirSync(scripts);
   mkdirSync(schema);
-  const adapt = (text: string) => text.replaceAll('/etc/ejabberd-sql-schema', scripts).replaceAll('/schema/', `${schema}/`).replaceAll('/schema ', `${schema} `).replaceAll('/schema\n', `${schema}\n`);
+  const passfileDir = join(root, 'passfile');
+  mkdirSync(passfileDir);
+  const adapt = (text: string) => text.replaceAll('/run/ejabberd-sql-schema', passfileDir).replaceAll('/etc/ejabberd-sql-schema', scripts).replaceAll('/schema/', `${schema}/`).replaceAll('/schema ', `${schema} `).replaceAll('/schema\n', `${schema}\n`);
   for (const [name, text] of Object.entries(data)) writeFileSync(join(scripts, name), adapt(text));
   const env = {
     PATH: `${POSTGRES_BIN}:${process.env['PATH']}`,
@@ -39,8 +41,9 @@ function runStep(database: string, options: { schemaFile?: string | null } = {})
     PGHOSTADDR: fx.app.hostaddr!,
     PGPORT: String(fx.app.port),
     PGDATABASE: database,
-    PGUSER: fx.app.user,
-    PGPASSWORD: fx.app.password,
+    // The login as the Job gets it: files of the messaging role's Secret, no password in the environment.
+    PGUSER_FILE: fx.appLogin.userFile,
+    PGPASSWORD_FILE: fx.appLogin.passwordFile,
     PGSSLMODE: 'verify-full',
     PGSSLROOTCERT: fx.caFile,
   };

@@ -8,7 +8,7 @@ import { listBackups, restoreBackup, runBackup } from '../../src/backup/runner.j
 import { S3Store } from '../../src/backup/targets/s3.js';
 import { backupCommand, restoreCommand } from '../../src/cli/backup.js';
 import { issueLeaf, issueTenantCa } from '../../src/controller/certificates.js';
-import { runnerEnv, startBackupFixture, testDeps, type BackupFixture } from './support/backup-fixtures.js';
+import { adminRunnerEnv, runnerEnv, startBackupFixture, testDeps, type BackupFixture } from './support/backup-fixtures.js';
 import { ensureVersityGw } from './support/s3-build.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
 
@@ -63,6 +63,11 @@ describe('backups in an S3-compatible store', () => {
   it('backup through the CronJob environment uploads an encrypted object and its manifest under the prefix', async () => {
     const caFile = join(fx.dir, 's3-ca.crt');
     writeFileSync(caFile, s3.caPem);
+    // As kubelet writes credentialsSecret's keys into the volume; a trailing newline as `--from-file` leaves it.
+    const keyIdFile = join(fx.dir, 'AWS_ACCESS_KEY_ID');
+    const secretKeyFile = join(fx.dir, 'AWS_SECRET_ACCESS_KEY');
+    writeFileSync(keyIdFile, `${s3.accessKeyId}\n`, { mode: 0o440 });
+    writeFileSync(secretKeyFile, `${s3.secretAccessKey}\n`, { mode: 0o440 });
     const env = runnerEnv(fx, {
       BACKUP_TARGET: 's3',
       S3_ENDPOINT: s3.endpoint,
@@ -70,8 +75,8 @@ describe('backups in an S3-compatible store', () => {
       S3_PREFIX: 'test-clinic',
       S3_REGION: s3.region,
       S3_CA_FILE: caFile,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      AWS_ACCESS_KEY_ID_FILE: keyIdFile,
+      AWS_SECRET_ACCESS_KEY_FILE: secretKeyFile,
       BACKUP_RETENTION_COUNT: '5',
     });
     const out: string[] = [];
@@ -83,7 +88,7 @@ describe('backups in an S3-compatible store', () => {
     // What the store holds on disk is ciphertext: no table name, no marker, no archive magic.
     const stored = readFileSync(join(s3.root, BUCKET, 'test-clinic', `${backupId}.dump.enc`));
     for (const plain of [MARKER, 'PGDMP', 'messages']) expect(stored.includes(Buffer.from(plain)), plain).toBe(false);
-    const adminEnv = { ...env, PGUSER: fx.admin.user, PGPASSWORD: fx.admin.password };
+    const adminEnv = adminRunnerEnv(fx, env);
     expect(await restoreCommand(io, ['--backup', 'latest', '--database', 's3_restore'], adminEnv), err.join('')).toBe(0);
     const query = 'SELECT id, room, body FROM messages ORDER BY id';
     expect((await fx.adminQuery(query, [], 's3_restore')).rows).toEqual((await fx.adminQuery(query, [], 'ejabberd')).rows);

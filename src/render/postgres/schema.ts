@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { messagingImage, postgresImage, type ChatTenant, type OperatorSettings } from '../../api/index.js';
-import { databaseClientEnv } from './client-env.js';
+import { databaseClientEnv, databaseLoginVolume, DATABASE_LOGIN_VOLUME } from './client-env.js';
 import { EJABBERD_UID } from '../ejabberd/pod-layout.js';
 import { componentLabels, objectMeta, selectorLabels } from '../meta.js';
 import { names } from '../names.js';
@@ -30,6 +30,9 @@ export const SCHEMA_APP = 'ejabberd-sql-schema';
 const SCRIPT_DIR = '/etc/ejabberd-sql-schema';
 const SCHEMA_DIR = '/schema';
 const DB_CA_DIR = '/etc/ejabberd-sql-schema-ca';
+const DB_LOGIN_DIR = '/etc/ejabberd-sql-schema-login';
+/** Memory-backed: holds the 0600 password file libpq insists on. */
+const PASSFILE_DIR = '/run/ejabberd-sql-schema';
 const LOCK_KEY = 'chat-tenant-operator/ejabberd-sql-schema';
 
 // Copies the image's pg.new.sql: the official image keeps it in the release's priv/sql under
@@ -44,9 +47,25 @@ export function copySchemaScript(): string {
   ].join('\n');
 }
 
+/**
+ * libpq reads a password file only when neither group nor others may read it, and a Secret volume's
+ * files are root-owned and group-readable (fsGroup): copy the password into a 0600 file of our own,
+ * escaping ':' and backslash as the passfile format asks. The password never enters an environment.
+ */
+export function passfileShell(passfile: string): string[] {
+  return [
+    'PGUSER=$(cat "$PGUSER_FILE")',
+    'export PGUSER',
+    `PGPASSFILE=${passfile}`,
+    'export PGPASSFILE',
+    `(umask 077 && { printf '*:*:*:*:' && sed -e 's/[\\\\:]/\\\\&/g' "$PGPASSWORD_FILE" && printf '\\n'; } > "$PGPASSFILE")`,
+  ];
+}
+
 export function applySchemaShell(): string {
   return [
     'set -eu',
+    ...passfileShell(`${PASSFILE_DIR}/pgpass`),
     `if [ ! -s ${SCHEMA_DIR}/pg.new.sql ]; then`,
     '  echo "no pg.new.sql from the messaging image: ejabberd creates its own tables (update_sql_schema)"',
     '  exit 0',
@@ -118,18 +137,24 @@ export function renderSchemaJob(tenant: ChatTenant, settings: OperatorSettings, 
         imagePullPolicy: tenant.spec.database.image.pullPolicy,
         command: ['/bin/sh', `${SCRIPT_DIR}/run.sh`],
         env: [
-          ...databaseClientEnv(tenant, settings, DB_CA_DIR),
+          ...databaseClientEnv(tenant, settings, { caDir: DB_CA_DIR, loginDir: DB_LOGIN_DIR }),
           { name: 'PGCONNECT_TIMEOUT', value: '10' },
           { name: 'PGAPPNAME', value: SCHEMA_APP },
         ],
         resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
-        volumeMounts: volumeMounts([{ name: 'database-ca', mountPath: DB_CA_DIR, readOnly: true }]),
+        volumeMounts: volumeMounts([
+          { name: 'database-ca', mountPath: DB_CA_DIR, readOnly: true },
+          { name: DATABASE_LOGIN_VOLUME, mountPath: DB_LOGIN_DIR, readOnly: true },
+          { name: 'passfile', mountPath: PASSFILE_DIR },
+        ]),
       },
     ]),
     volumes: [
       { name: 'scripts', configMap: { name: names.database.schemaConfigMap, defaultMode: 0o444 } },
       { name: 'schema', emptyDir: { sizeLimit: '16Mi' } },
       { name: 'database-ca', secret: { secretName: tls.database, defaultMode: 0o444, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      databaseLoginVolume(),
+      { name: 'passfile', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
     ],
   };
   const spec = { backoffLimit: 4, activeDeadlineSeconds: 1800, template: { metadata: { labels }, spec: podSpec } };

@@ -19,6 +19,10 @@ const CONF_DIR = '/etc/postgresql-operator';
 const TLS_DIR = '/etc/postgresql-tls';
 const DATA_DIR = '/var/lib/postgresql/data';
 const RUN_DIR = '/var/run/postgresql';
+/** The two passwords the first start needs, as files: the image reads POSTGRES_PASSWORD_FILE itself. */
+const CREDENTIALS_DIR = '/etc/postgresql-credentials';
+const SUPERUSER_PASSWORD_FILE = `${CREDENTIALS_DIR}/superuser-password`;
+const APP_PASSWORD_FILE = `${CREDENTIALS_DIR}/app-password`;
 
 /**
  * Creates the least-privilege role and database of the messaging server. The official image runs
@@ -31,7 +35,9 @@ export function initScript(): string {
     '#!/bin/sh',
     'set -eu',
     'psql -v ON_ERROR_STOP=1 --username postgres --dbname postgres \\',
-    `  -v app_user='${names.database.appUser}' -v app_db='${names.database.appDatabase}' -v app_password="$APP_PASSWORD" <<'SQL'`,
+    `  -v app_user='${names.database.appUser}' -v app_db='${names.database.appDatabase}' -v app_password_file="$APP_PASSWORD_FILE" <<'SQL'`,
+    // psql reads the file itself: the password is in no environment and on no command line.
+    "\\set app_password `cat :'app_password_file'`",
     // Least privilege, spelled out: the role may log in and owns its database, nothing more.
     "SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L', :'app_user', :'app_password') \\gexec",
     "SELECT format('CREATE DATABASE %I OWNER %I', :'app_db', :'app_user') \\gexec",
@@ -88,9 +94,9 @@ export function renderStandalonePostgres(tenant: ChatTenant, settings: OperatorS
                 // hold lost+found; initdb wants an empty directory it owns, mode 0700.
                 { name: 'PGDATA', value: `${DATA_DIR}/pgdata` },
                 { name: 'POSTGRES_USER', value: 'postgres' },
-                { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: names.database.superuserSecret, key: 'password' } } },
+                { name: 'POSTGRES_PASSWORD_FILE', value: SUPERUSER_PASSWORD_FILE },
                 { name: 'POSTGRES_INITDB_ARGS', value: '--auth-local=peer --auth-host=scram-sha-256 --data-checksums' },
-                { name: 'APP_PASSWORD', valueFrom: { secretKeyRef: { name: names.database.appSecret, key: 'password' } } },
+                { name: 'APP_PASSWORD_FILE', value: APP_PASSWORD_FILE },
               ],
               ports: [{ name: 'postgres', containerPort: ports.postgres }],
               resources: resourceRequirements(db.resources, DEFAULT_RESOURCES.database),
@@ -103,6 +109,7 @@ export function renderStandalonePostgres(tenant: ChatTenant, settings: OperatorS
                 { name: 'config', mountPath: CONF_DIR, readOnly: true },
                 { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },
                 { name: 'tls', mountPath: TLS_DIR, readOnly: true },
+                { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
                 { name: 'run', mountPath: RUN_DIR },
                 { name: 'tmp', mountPath: '/tmp' },
               ],
@@ -116,6 +123,17 @@ export function renderStandalonePostgres(tenant: ChatTenant, settings: OperatorS
             // no group write and no world access (0640 or stricter), and reads it through the group.
             // (test/workload/postgres-standalone.test.ts starts a real server with exactly that.)
             { name: 'tls', secret: { secretName: tls.database, defaultMode: 0o440 } },
+            // root:999 0440 through fsGroup, like the key above: readable by the server's group only.
+            {
+              name: 'credentials',
+              projected: {
+                defaultMode: 0o440,
+                sources: [
+                  { secret: { name: names.database.superuserSecret, items: [{ key: 'password', path: 'superuser-password' }] } },
+                  { secret: { name: names.database.appSecret, items: [{ key: 'password', path: 'app-password' }] } },
+                ],
+              },
+            },
             { name: 'run', emptyDir: {} },
             { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } },
           ],

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -12,7 +12,8 @@ import { stopIfLaterStepsFail } from './setup-steps.js';
 
 // A real PostgreSQL (startPostgres: the operator's TLS + SCRAM configuration) with the messaging
 // server's least-privilege role and database, as the backup runner meets them in a cluster, plus
-// the files the runner's environment points at (CA certificate, key file).
+// the files the runner's environment points at (CA certificate, key file, database logins as the
+// files of a kubernetes.io/basic-auth Secret volume).
 
 export const APP_USER = 'ejabberd';
 export const APP_DATABASE = 'ejabberd';
@@ -27,9 +28,25 @@ export interface BackupFixture {
   app: DatabaseConnection;
   /** As on-call restores: a role that may create databases. */
   admin: DatabaseConnection;
+  /** The two logins as Secret volume files (username, password; mode 0440 as kubelet leaves them). */
+  appLogin: LoginFiles;
+  adminLogin: LoginFiles;
   appClient(database?: string): Promise<pg.Client>;
   adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<pg.QueryResult<T>>;
   stop(): Promise<void>;
+}
+
+export interface LoginFiles {
+  userFile: string;
+  passwordFile: string;
+}
+
+function writeLoginFiles(dir: string, connection: DatabaseConnection): LoginFiles {
+  const files = { userFile: join(dir, 'username'), passwordFile: join(dir, 'password') };
+  mkdirSync(dir);
+  writeFileSync(files.userFile, connection.user, { mode: 0o440 });
+  writeFileSync(files.passwordFile, connection.password, { mode: 0o440 });
+  return files;
 }
 
 export async function startBackupFixture(): Promise<BackupFixture> {
@@ -65,6 +82,8 @@ export async function startBackupFixture(): Promise<BackupFixture> {
       key: BackupKey.fromFileContent(Buffer.from(keyText)),
       app,
       admin,
+      appLogin: writeLoginFiles(join(dir, 'app-login'), app),
+      adminLogin: writeLoginFiles(join(dir, 'admin-login'), admin),
       async appClient(database = APP_DATABASE) {
         const client = new pg.Client(server.clientConfig({ user: APP_USER, password: appPassword, database }));
         await client.connect();
@@ -91,6 +110,11 @@ export function testDeps(start = new Date('2026-11-23T02:00:00Z'), log: string[]
   };
 }
 
+/** As restore and verify Jobs run (docs/backup.md): the superuser's login Secret mounted instead. */
+export function adminRunnerEnv(fixture: BackupFixture, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, PGUSER_FILE: fixture.adminLogin.userFile, PGPASSWORD_FILE: fixture.adminLogin.passwordFile };
+}
+
 /** The environment the rendered CronJob gives the runner, pointed at the fixture. */
 export function runnerEnv(fixture: BackupFixture, extra: Record<string, string>): NodeJS.ProcessEnv {
   return {
@@ -99,8 +123,8 @@ export function runnerEnv(fixture: BackupFixture, extra: Record<string, string>)
     PGHOSTADDR: fixture.app.hostaddr!,
     PGPORT: String(fixture.app.port),
     PGDATABASE: fixture.app.database,
-    PGUSER: fixture.app.user,
-    PGPASSWORD: fixture.app.password,
+    PGUSER_FILE: fixture.appLogin.userFile,
+    PGPASSWORD_FILE: fixture.appLogin.passwordFile,
     PGSSLMODE: 'verify-full',
     PGSSLROOTCERT: fixture.caFile,
     BACKUP_KEY_FILE: fixture.keyFile,
