@@ -59,9 +59,14 @@ class EnvReader {
     return Number(text);
   }
 
-  /** A secret from the file the variable names; the secret itself in the environment is refused. */
+  /** A secret from the file `<NAME>_FILE` names; the secret itself in the environment (`<NAME>`) is refused. */
   secretFile(name: string, what: string, options: { trim: boolean }): string {
-    if (this.env[name.replace(/_FILE$/, '')] !== undefined) this.problems.push(`${name.replace(/_FILE$/, '')} is not read: give the ${what} as a file, in ${name}`);
+    const inEnvironment = name.replace(/_FILE$/, '');
+    if (this.env[inEnvironment] !== undefined) this.problems.push(`${inEnvironment} is not read: give the ${what} as a file, in ${name}`);
+    return this.textFile(name, what, options);
+  }
+
+  textFile(name: string, what: string, options: { trim: boolean }): string {
     const content = this.file(name, what)?.toString('utf8');
     if (content === undefined) return '';
     const value = options.trim ? content.trim() : content;
@@ -99,7 +104,7 @@ export function runnerConfigFromEnv(env: NodeJS.ProcessEnv, options: { needReten
     port,
     database: r.required('PGDATABASE'),
     // The user name is no secret, but it comes with the password from the same login Secret.
-    user: r.optional('PGUSER') ?? r.secretFile('PGUSER_FILE', 'database user name', { trim: true }),
+    user: r.optional('PGUSER') ?? r.textFile('PGUSER_FILE', 'database user name', { trim: true }),
     // Verbatim: the server stored exactly the Secret's bytes.
     password: r.secretFile('PGPASSWORD_FILE', 'database password', { trim: false }),
     sslRootCertFile,

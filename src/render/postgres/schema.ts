@@ -52,7 +52,7 @@ export function copySchemaScript(): string {
  * files are root-owned and group-readable (fsGroup): copy the password into a 0600 file of our own,
  * escaping ':' and backslash as the passfile format asks. The password never enters an environment.
  */
-export function passfileShell(passfile: string): string[] {
+function passfileShell(passfile: string): string[] {
   return [
     'PGUSER=$(cat "$PGUSER_FILE")',
     'export PGUSER',
