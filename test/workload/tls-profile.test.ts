@@ -1,8 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minimalSpec, tenantFixture } from '../support/tenants.js';
 import { startEjabberdStack, type EjabberdStack } from './support/ejabberd-stack.js';
 import type { EjabberdNode } from './support/ejabberd-node.js';
+import { startPostgres, type PostgresServer } from './support/postgres-server.js';
 import { MOZILLA_INTERMEDIATE_TLS12, acceptsProfileSuite, directTls, postgresSslRequest, scanListener, xmppStartTls, type TlsConnector } from './support/tls-scan.js';
 
 // Every TLS listener of a rendered tenant, on the real servers (Debian's ejabberd 23.01 and
@@ -14,13 +19,30 @@ const tenant = tenantFixture('tls-scan', minimalSpec({ xmppDomains: [domain], me
 
 let stack: EjabberdStack;
 let node: EjabberdNode;
+/** The operator's own certificates are ECDSA; Provided and CertManager ones may be RSA, which opens the RSA suites. */
+let rsaPostgres: PostgresServer;
+
+/** A self-signed RSA certificate for localhost (the scan does not verify; the server's own readiness check does). */
+function rsaKeyPair(): { certPem: string; keyPem: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cto-rsa-'));
+  try {
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`openssl req failed: ${made.stderr}`);
+    return { certPem: readFileSync(join(dir, 'cert.pem'), 'utf8'), keyPem: readFileSync(join(dir, 'key.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 beforeAll(async () => {
   stack = await startEjabberdStack(tenant);
   node = await stack.addNode(2);
+  const rsa = rsaKeyPair();
+  rsaPostgres = await startPostgres({ tls: { ca: rsa.certPem, server: rsa } });
 }, 300_000);
 
 afterAll(async () => {
+  await rsaPostgres?.stop();
   await stack?.stop();
 }, 120_000);
 
@@ -29,6 +51,7 @@ const listeners: Array<[string, () => TlsConnector]> = [
   ['ejabberd c2s direct TLS (5223)', () => directTls(node.address, node.ports.c2sDirectTls)],
   ['ejabberd HTTPS, BOSH and WebSocket (5443)', () => directTls(node.address, node.ports.https)],
   ['PostgreSQL (SSLRequest)', () => postgresSslRequest(stack.postgres.host, stack.postgres.port)],
+  ['PostgreSQL (SSLRequest) with an RSA certificate', () => postgresSslRequest(rsaPostgres.host, rsaPostgres.port)],
 ];
 
 describe('TLS listeners at the Mozilla intermediate profile', () => {
