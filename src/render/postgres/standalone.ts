@@ -94,8 +94,9 @@ export function renderStandalonePostgres(tenant: ChatTenant, settings: OperatorS
                 // hold lost+found; initdb wants an empty directory it owns, mode 0700.
                 { name: 'PGDATA', value: `${DATA_DIR}/pgdata` },
                 { name: 'POSTGRES_USER', value: 'postgres' },
-                // The image's entrypoint reads this file into an exported POSTGRES_PASSWORD of its own
-                // (file_env), which the server inherits: a limit of the image (docs/hipaa.md).
+                // The image's entrypoint reads this file into an exported POSTGRES_PASSWORD of its own on
+                // every start (docker_setup_env → file_env), which the server inherits: a limit of the
+                // image, not closed here (docs/hipaa.md).
                 { name: 'POSTGRES_PASSWORD_FILE', value: SUPERUSER_PASSWORD_FILE },
                 { name: 'POSTGRES_INITDB_ARGS', value: '--auth-local=peer --auth-host=scram-sha-256 --data-checksums' },
                 { name: 'APP_PASSWORD_FILE', value: APP_PASSWORD_FILE },
