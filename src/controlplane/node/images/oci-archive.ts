@@ -76,6 +76,8 @@ export async function writeOciArchive(input: OciArchiveInput): Promise<void> {
       manifests: [
         {
           ...manifest,
+          // Without a platform, `ctr images import` (which imports the host's platform only) skips it.
+          platform: { architecture: "amd64", os: "linux" },
           // containerd names the image by the first; other tools by the second.
           annotations: { "io.containerd.image.name": input.reference, "org.opencontainers.image.ref.name": tag },
         },
