@@ -1,0 +1,18 @@
+/**
+ * What the `node` project's global setup hands to test files through vitest's provide/inject.
+ * Imported by both sides so the key and its type cannot drift apart.
+ */
+export interface SharedRealNodeInfo {
+  /** Admin kubeconfig of the control plane the real node belongs to. */
+  readonly kubeconfigPath: string;
+  readonly nodeName: string;
+  readonly nodeIp: string;
+  /** Image references imported into the node's containerd (imagePullPolicy: Never). */
+  readonly images: { readonly debian: string; readonly coredns: string; readonly postgres: string; readonly ejabberd: string };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    realNode: SharedRealNodeInfo;
+  }
+}
