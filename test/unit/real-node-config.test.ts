@@ -53,7 +53,7 @@ describe('real node configuration', () => {
 
   it('runs CoreDNS as kube-dns without forwarding outside the cluster', () => {
     expect(COREFILE).not.toContain('forward');
-    const deployment = coreDnsObjects('img').find((o) => o.kind === 'Deployment') as { spec: { template: { metadata: { labels: Record<string, string> } } } };
+    const deployment = coreDnsObjects('img').find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } };
     expect(deployment.spec.template.metadata.labels).toEqual({ 'k8s-app': 'kube-dns' });
   });
 });

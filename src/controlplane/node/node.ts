@@ -20,6 +20,7 @@ import { isHealthy } from "../health.js";
 import { writeAdminKubeconfig } from "../kubeconfig.js";
 import { findFreePort, readLogTail, startProcess, waitUntil, type ManagedProcess } from "../processes.js";
 import { coreDnsObjects, localPathObjects } from "./addons.js";
+import { createCgroupRoot } from "./cgroups.js";
 import { applyAddonObjects } from "./apply.js";
 import type { NodeBinaries } from "./binaries.js";
 import {
@@ -180,6 +181,7 @@ class LocalRealNode implements RealNode {
       clientKeyPem: await readFile(credentials.nodeKey, "utf8"),
       name: "chat-tenant-operator-node",
     });
+    await createCgroupRoot(this.layout.cgroupRoot);
     const kubeletHealthz = await findFreePort();
     const kubeletConfig = path.join(this.dir, "kubelet.yaml");
     await writeFile(kubeletConfig, kubeletConfigYaml(this.layout, { identity: this.identity, caCert: credentials.caCert, healthzPort: kubeletHealthz }));
