@@ -40,7 +40,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const controlPlane = await startControlPlane({ binaries, keepDir, log, realNode: { nodeName: NODE_NAME, nodeIp } });
   let node;
   try {
-    node = await startRealNode({ controlPlane, binaries: nodeBinaries, images, keepDir, log });
+    // Another run's node (one per machine) may be finishing its tests: wait for it rather than fail.
+    node = await startRealNode({ controlPlane, binaries: nodeBinaries, images, keepDir, log, lockWaitMs: 20 * 60_000 });
   } catch (error) {
     await controlPlane.stop();
     throw error;

@@ -37,7 +37,7 @@ import { renderHostCleanupScript } from "./host-cleanup.js";
 import { recordHostState, writeSysctl } from "./host-state.js";
 import type { ImageArchive } from "./images/build.js";
 import { NODE_LAYOUT, nodePaths, type NodeLayout } from "./layout.js";
-import { releaseNodeLock, tryAcquireNodeLock } from "./lock.js";
+import { NodeLockedError, releaseNodeLock, tryAcquireNodeLock } from "./lock.js";
 import { NodeReaper } from "./node-reaper.js";
 
 const run = promisify(execFile);
@@ -69,6 +69,8 @@ export interface StartRealNodeOptions {
   /** Keep configuration and logs after stop (host state is undone regardless). */
   readonly keepDir?: boolean;
   readonly timeoutMs?: number;
+  /** How long to wait for another run's node to stop (one node per machine); 0 fails at once. */
+  readonly lockWaitMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -94,11 +96,7 @@ export async function startRealNode(options: StartRealNodeOptions): Promise<Real
   const cleanupScript = path.join(dir, "host-cleanup.sh");
   await writeFile(cleanupScript, renderHostCleanupScript(layout), { mode: 0o755 });
 
-  if ((await tryAcquireNodeLock(layout.lockFile)) === "stale") {
-    log(`a node left behind by a dead process: cleaning up first (${cleanupScript})`);
-    await runCleanup(cleanupScript, log);
-    if ((await tryAcquireNodeLock(layout.lockFile)) !== "acquired") throw new Error(`cannot take ${layout.lockFile}`);
-  }
+  await acquireLock(layout.lockFile, cleanupScript, options.lockWaitMs ?? 0, log);
   const node = new LocalRealNode(dir, cleanupScript, layout, { nodeName: credentials.nodeName, nodeIp: credentials.nodeIp }, options);
   try {
     await node.start();
@@ -106,6 +104,23 @@ export async function startRealNode(options: StartRealNodeOptions): Promise<Real
   } catch (error) {
     await node.stop().catch((stopError: Error) => log(`stopping the half-started node failed: ${stopError.message}`));
     throw new Error(`the real node failed to start (logs in ${dir}): ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Waits up to `waitMs` for another run's node to stop; cleans up after a dead owner first. */
+async function acquireLock(lockFile: string, cleanupScript: string, waitMs: number, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let waited = false; ; waited = true) {
+    try {
+      const result = await tryAcquireNodeLock(lockFile);
+      if (result === "acquired") return;
+      log(`a node left behind by a dead process: cleaning up first (${cleanupScript})`);
+      await runCleanup(cleanupScript, log);
+    } catch (error) {
+      if (!(error instanceof NodeLockedError) || Date.now() >= deadline) throw error;
+      if (!waited) log(`${error.message}; waiting up to ${Math.round(waitMs / 1000)}s`);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
   }
 }
 
