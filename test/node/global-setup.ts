@@ -14,6 +14,7 @@ import type { TestProject } from "vitest/node";
 import { defaultControlPlaneCacheDir, ensureControlPlaneBinaries, startControlPlane } from "../../src/controlplane/index.js";
 import { ensureNodeBinaries } from "../../src/controlplane/node/binaries.js";
 import { ensureDebianPackages } from "../../src/controlplane/node/debian-packages.js";
+import { ensureFscryptTool } from "../../src/controlplane/node/encrypted-storage.js";
 import { primaryIPv4Address } from "../../src/controlplane/node/host-address.js";
 import { ensureRealNodeImages } from "../../src/controlplane/node/node-images.js";
 import { startRealNode } from "../../src/controlplane/node/node.js";
@@ -31,6 +32,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await ensureDebianPackages(NODE_DEBIAN_PACKAGES, log);
   const binaries = await ensureControlPlaneBinaries(goOptions);
   const nodeBinaries = await ensureNodeBinaries(goOptions);
+  const fscryptTool = await ensureFscryptTool(cacheDir);
   const images = await ensureRealNodeImages({ cacheDir, corednsBinary: nodeBinaries.coredns, workloadImages: true, log });
   log("binaries and images ready");
 
@@ -41,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let node;
   try {
     // Another run's node (one per machine) may be finishing its tests: wait for it rather than fail.
-    node = await startRealNode({ controlPlane, binaries: nodeBinaries, images, keepDir, log, lockWaitMs: 20 * 60_000 });
+    node = await startRealNode({ controlPlane, binaries: nodeBinaries, images, keepDir, log, lockWaitMs: 20 * 60_000, fscryptTool });
   } catch (error) {
     await controlPlane.stop();
     throw error;
@@ -56,6 +58,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     kubeconfigPath: controlPlane.kubeconfigPath,
     nodeName: NODE_NAME,
     nodeIp,
+    encryptedVolumes: node.encryptedVolumes!,
     images: { debian: images.helper.reference, coredns: images.coredns.reference, postgres: reference("postgres"), ejabberd: reference("ejabberd") },
   });
 

@@ -16,6 +16,10 @@ import {
 export type AddonObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
 
 export const LOCAL_PATH_STORAGE_CLASS = "local-path";
+/** Volumes on the fscrypt-encrypted file system (encrypted-storage.ts). */
+export const ENCRYPTED_STORAGE_CLASS = "encrypted-local-path";
+/** The operator's default annotation for a StorageClass the platform vouches is encrypted at rest. */
+export const ENCRYPTED_STORAGE_CLASS_ANNOTATION = "chat.tenant-operator.dev/encrypted";
 const DNS_LABELS = { "k8s-app": "kube-dns" };
 
 /** Cluster names only: no `forward`, so nothing in a Pod ever resolves through an outside server. */
@@ -113,13 +117,31 @@ export function coreDnsObjects(image: string): AddonObject[] {
   ];
 }
 
-export function localPathObjects(volumeDir: string, helperImage: string): AddonObject[] {
+export interface LocalPathDirs {
+  /** Volumes of the default class. */
+  readonly plain: string;
+  /** Volumes of the encrypted class, if the node has one. */
+  readonly encrypted?: string;
+}
+
+export function localPathObjects(dirs: LocalPathDirs, helperImage: string): AddonObject[] {
   const helperPod = {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "helper-pod" },
     spec: { containers: [{ name: "helper-pod", image: helperImage, imagePullPolicy: "Never" }] },
   };
+  const paths = (dir: string) => ({ nodePathMap: [{ node: "DEFAULT_PATH_FOR_NON_LISTED_NODES", paths: [dir] }] });
+  const storageClassConfigs: Record<string, unknown> = { [LOCAL_PATH_STORAGE_CLASS]: paths(dirs.plain) };
+  if (dirs.encrypted) storageClassConfigs[ENCRYPTED_STORAGE_CLASS] = paths(dirs.encrypted);
+  const storageClass = (name: string, annotations: Record<string, string>): AddonObject => ({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name, annotations },
+    provisioner: LOCAL_PATH_PROVISIONER_NAME,
+    volumeBindingMode: "WaitForFirstConsumer",
+    reclaimPolicy: "Delete",
+  });
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: LOCAL_PATH_NAMESPACE } },
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: LOCAL_PATH_SERVICE_ACCOUNT, namespace: LOCAL_PATH_NAMESPACE } },
@@ -128,19 +150,13 @@ export function localPathObjects(volumeDir: string, helperImage: string): AddonO
       kind: "ConfigMap",
       metadata: { name: LOCAL_PATH_CONFIG_MAP, namespace: LOCAL_PATH_NAMESPACE },
       data: {
-        "config.json": JSON.stringify({ nodePathMap: [{ node: "DEFAULT_PATH_FOR_NON_LISTED_NODES", paths: [volumeDir] }] }),
+        "config.json": JSON.stringify({ storageClassConfigs }),
         setup: '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"\n',
         teardown: '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"\n',
         "helperPod.yaml": JSON.stringify(helperPod),
       },
     },
-    {
-      apiVersion: "storage.k8s.io/v1",
-      kind: "StorageClass",
-      metadata: { name: LOCAL_PATH_STORAGE_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
-      provisioner: LOCAL_PATH_PROVISIONER_NAME,
-      volumeBindingMode: "WaitForFirstConsumer",
-      reclaimPolicy: "Delete",
-    },
+    storageClass(LOCAL_PATH_STORAGE_CLASS, { "storageclass.kubernetes.io/is-default-class": "true" }),
+    ...(dirs.encrypted ? [storageClass(ENCRYPTED_STORAGE_CLASS, { [ENCRYPTED_STORAGE_CLASS_ANNOTATION]: "true" })] : []),
   ];
 }

@@ -65,6 +65,11 @@ for mount in $(awk '{ print $5 }' /proc/self/mountinfo | grep -E "^($ROOT|$RUN)(
   umount "$mount" 2> /dev/null || umount -l "$mount" 2> /dev/null || log "cannot unmount $mount"
 done
 
+# Loop devices backed by files of the node (the encrypted volume file system), if the unmount left them.
+for file in $(find "$ROOT" -maxdepth 1 -name '*.ext4' 2> /dev/null); do
+  for device in $(losetup -j "$file" 2> /dev/null | cut -d: -f1); do losetup -d "$device" && log "detached $device"; done
+done
+
 # 4. Networking: the bridge (the Pods' veths went with their namespaces), iptables, ipsets.
 ip link delete '${layout.bridge}' 2> /dev/null && log "deleted bridge ${layout.bridge}"
 for tool in iptables ip6tables; do

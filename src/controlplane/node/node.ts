@@ -33,6 +33,7 @@ import {
   NODE_POD_CIDR,
   type NodeIdentity,
 } from "./component-config.js";
+import { createEncryptedVolumeDir, type EncryptedVolumeDir } from "./encrypted-storage.js";
 import { renderHostCleanupScript } from "./host-cleanup.js";
 import { recordHostState, writeSysctl } from "./host-state.js";
 import type { ImageArchive } from "./images/build.js";
@@ -69,6 +70,11 @@ export interface StartRealNodeOptions {
   /** Keep configuration and logs after stop (host state is undone regardless). */
   readonly keepDir?: boolean;
   readonly timeoutMs?: number;
+  /**
+   * The fscrypt program (encrypted-storage.ts): given, the node also offers the StorageClass
+   * `encrypted-local-path`, whose volumes are encrypted at rest.
+   */
+  readonly fscryptTool?: string;
   /** How long to wait for another run's node to stop (one node per machine); 0 fails at once. */
   readonly lockWaitMs?: number;
   readonly log?: (line: string) => void;
@@ -80,6 +86,8 @@ export interface RealNode {
   /** Configuration files and logs/<process>.log. */
   readonly dir: string;
   readonly logFiles: Readonly<Record<NodeProcessName, string>>;
+  /** The encrypted StorageClass's file system, when the node has one. */
+  readonly encryptedVolumes?: EncryptedVolumeDir;
   /** Milliseconds each start phase took, for reports. */
   readonly timings: Readonly<Record<string, number>>;
   logTail(name: NodeProcessName, lines?: number): Promise<string>;
@@ -140,6 +148,7 @@ class LocalRealNode implements RealNode {
   private readonly paths: ReturnType<typeof nodePaths>;
   private reaper?: NodeReaper;
   private stopped = false;
+  encryptedVolumes?: EncryptedVolumeDir;
 
   constructor(
     readonly dir: string,
@@ -229,7 +238,9 @@ class LocalRealNode implements RealNode {
     const proxy = this.spawn("kube-proxy", this.options.binaries["kube-proxy"], [`--config=${proxyConfig}`, "--v=1"]);
     const routerHealth = await findFreePort();
     const router = this.spawn("kube-router", this.options.binaries["kube-router"], kubeRouterArgs(this.identity, adminKubeconfig, routerHealth));
-    await applyAddonObjects(kc, localPathObjects(this.paths.localPathVolumes, images.helper.reference));
+    const encrypted = this.options.fscryptTool ? await createEncryptedVolumeDir(this.layout.root, this.options.fscryptTool) : undefined;
+    this.encryptedVolumes = encrypted;
+    await applyAddonObjects(kc, localPathObjects({ plain: this.paths.localPathVolumes, encrypted: encrypted?.volumesDir }, images.helper.reference));
     this.spawn("local-path-provisioner", this.options.binaries["local-path-provisioner"], localPathProvisionerArgs(adminKubeconfig, images.helper.reference));
     await applyAddonObjects(kc, coreDnsObjects(images.coredns.reference));
 
