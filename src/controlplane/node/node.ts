@@ -242,7 +242,6 @@ class LocalRealNode implements RealNode {
     this.encryptedVolumes = encrypted;
     await applyAddonObjects(kc, localPathObjects({ plain: this.paths.localPathVolumes, encrypted: encrypted?.volumesDir }, images.helper.reference));
     this.spawn("local-path-provisioner", this.options.binaries["local-path-provisioner"], localPathProvisionerArgs(adminKubeconfig, images.helper.reference));
-    await applyAddonObjects(kc, coreDnsObjects(images.coredns.reference));
 
     await waitUntil("the Node to be Ready", () => this.nodeReady(core), { timeoutMs: this.timeoutMs, process: kubelet });
     phase("Node Ready");
@@ -251,6 +250,9 @@ class LocalRealNode implements RealNode {
       this.waitHealthy(router, `http://127.0.0.1:${routerHealth}/healthz`),
     ]);
     phase("kube-proxy and kube-router healthy");
+    // Only now the first Pod: before kube-proxy's rules exist, a connection to a Service address
+    // (CoreDNS to 10.0.0.1) is routed like any other, out of this machine's default route.
+    await applyAddonObjects(kc, coreDnsObjects(images.coredns.reference));
     const apps = kc.makeApiClient(k8s.AppsV1Api);
     await waitUntil(
       "CoreDNS to be available",
