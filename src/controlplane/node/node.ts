@@ -104,7 +104,12 @@ export async function startRealNode(options: StartRealNodeOptions): Promise<Real
   const cleanupScript = path.join(dir, "host-cleanup.sh");
   await writeFile(cleanupScript, renderHostCleanupScript(layout), { mode: 0o755 });
 
-  await acquireLock(layout.lockFile, cleanupScript, options.lockWaitMs ?? 0, log);
+  try {
+    await acquireLock(layout.lockFile, cleanupScript, options.lockWaitMs ?? 0, log);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const node = new LocalRealNode(dir, cleanupScript, layout, { nodeName: credentials.nodeName, nodeIp: credentials.nodeIp }, options);
   try {
     await node.start();
