@@ -85,7 +85,7 @@ async function buildArchive(recipe: ImageRecipe, reference: string, archive: str
   }
 }
 
-async function debianRootfs(rootfs: DebianRootfs, output: string): Promise<void> {
+export async function debianRootfs(rootfs: DebianRootfs, output: string): Promise<void> {
   const args = ["--variant=minbase", "--mode=root", "--format=tar", "--quiet"];
   if (rootfs.packages.length > 0) args.push(`--include=${rootfs.packages.join(",")}`);
   for (const pattern of DPKG_EXCLUDES) args.push(`--dpkgopt=path-exclude=${pattern}`);

@@ -20,7 +20,7 @@ export type ImageFile =
 /** A Debian root filesystem made by `mmdebstrap --variant=minbase`. */
 export interface DebianRootfs {
   readonly kind: "debian";
-  readonly suite: "bookworm";
+  readonly suite: "bookworm" | "trixie";
   readonly packages: readonly string[];
   /** Runs after the essential packages, before the others (users that packages must find). */
   readonly essentialHook?: string;
