@@ -15,6 +15,7 @@ import { defaultControlPlaneCacheDir, ensureControlPlaneBinaries, startControlPl
 import { ensureNodeBinaries } from "../../src/controlplane/node/binaries.js";
 import { ensureDebianPackages } from "../../src/controlplane/node/debian-packages.js";
 import { ensureFscryptTool } from "../../src/controlplane/node/encrypted-storage.js";
+import { ensureOperatorImage } from "../../src/controlplane/node/images/operator-image.js";
 import { primaryIPv4Address } from "../../src/controlplane/node/host-address.js";
 import { ensureRealNodeImages } from "../../src/controlplane/node/node-images.js";
 import { startRealNode } from "../../src/controlplane/node/node.js";
@@ -33,7 +34,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const binaries = await ensureControlPlaneBinaries(goOptions);
   const nodeBinaries = await ensureNodeBinaries(goOptions);
   const fscryptTool = await ensureFscryptTool(cacheDir);
-  const images = await ensureRealNodeImages({ cacheDir, corednsBinary: nodeBinaries.coredns, workloadImages: true, log });
+  let images = await ensureRealNodeImages({ cacheDir, corednsBinary: nodeBinaries.coredns, workloadImages: true, log });
+  // The operator's image from this checkout (src/ hashed: a change costs a TypeScript build and a tar append).
+  const operatorImage = await ensureOperatorImage({ cacheDir, projectDir: project.config.root, env: process.env, log });
+  images = { ...images, others: [...images.others, operatorImage] };
   log("binaries and images ready");
 
   const before = snapshotHost();
@@ -59,7 +63,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     nodeName: NODE_NAME,
     nodeIp,
     encryptedVolumes: node.encryptedVolumes!,
-    images: { debian: images.helper.reference, coredns: images.coredns.reference, postgres: reference("postgres"), ejabberd: reference("ejabberd") },
+    images: { debian: images.helper.reference, coredns: images.coredns.reference, postgres: reference("postgres"), ejabberd: reference("ejabberd"), operator: operatorImage.reference },
   });
 
   return async () => {

@@ -10,7 +10,7 @@ export interface SharedRealNodeInfo {
   /** The encrypted StorageClass's loop file and mount point, to read the raw bytes on the host. */
   readonly encryptedVolumes: { readonly backingFile: string; readonly mountPoint: string; readonly volumesDir: string };
   /** Image references imported into the node's containerd (imagePullPolicy: Never). */
-  readonly images: { readonly debian: string; readonly coredns: string; readonly postgres: string; readonly ejabberd: string };
+  readonly images: { readonly debian: string; readonly coredns: string; readonly postgres: string; readonly ejabberd: string; readonly operator: string };
 }
 
 declare module "vitest" {
