@@ -76,6 +76,13 @@ export async function ensureOperatorImage(options: EnsureOperatorImageOptions): 
     const partial = `${archive}.partial-${process.pid}`;
     await writeOciArchive({ reference, layerTar, config: OPERATOR_RUN_CONFIG, output: partial, workDir: work });
     await rename(partial, archive);
+    // Every source change makes a new archive; keep only the newest of this tag (an import in progress
+    // keeps reading an unlinked file).
+    for (const old of await readdir(dir)) {
+      if (old.startsWith(`chat-tenant-operator-${tag}-`) && old.endsWith(".oci.tar") && path.join(dir, old) !== archive) {
+        await rm(path.join(dir, old), { force: true });
+      }
+    }
     log(`built image ${reference} in ${Math.round((Date.now() - started) / 1000)}s -> ${archive}`);
     return { reference, archive };
   } finally {
