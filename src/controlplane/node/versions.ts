@@ -49,8 +49,10 @@ export const NODE_COMPONENTS: Readonly<Record<NodeComponentName, GoComponent>> =
 
 /**
  * Debian packages the node runs or builds with: the runtime (containerd, runc), pod networking
- * (CNI plugins, iptables, ipset, conntrack for kube-proxy), image building (mmdebstrap, buildah,
- * a static C toolchain for the pause program) and the encrypted volume (fscrypt, e2fsprogs).
+ * (CNI plugins, iptables, ipset, conntrack for kube-proxy), image building (mmdebstrap, setcap
+ * for ejabberd's file capability, a static C toolchain for the pause and fscrypt programs) and the
+ * encrypted volume's file system (e2fsprogs). No buildah and no `fscrypt` tool: see images/ and
+ * fscrypt-tool.ts for why.
  */
 export const NODE_DEBIAN_PACKAGES: readonly string[] = [
   "containerd",
@@ -60,9 +62,8 @@ export const NODE_DEBIAN_PACKAGES: readonly string[] = [
   "ipset",
   "conntrack",
   "mmdebstrap",
-  "buildah",
+  "libcap2-bin",
   "gcc",
   "libc6-dev",
   "e2fsprogs",
-  "fscrypt",
 ];
