@@ -3,6 +3,7 @@ import { apiServerArgs } from '../../src/controlplane/component-args.js';
 import type { ControlPlanePki } from '../../src/controlplane/pki.js';
 import { coreDnsObjects, COREFILE } from '../../src/controlplane/node/addons.js';
 import { containerdConfigToml, kubeletConfigYaml, kubeProxyConfigYaml } from '../../src/controlplane/node/component-config.js';
+import { egressGuardCommands } from '../../src/controlplane/node/egress-guard.js';
 import { renderHostCleanupScript } from '../../src/controlplane/node/host-cleanup.js';
 import { recipeKey } from '../../src/controlplane/node/images/build.js';
 import { DEBIAN_IMAGE } from '../../src/controlplane/node/images/recipes.js';
@@ -69,6 +70,15 @@ describe('host cleanup script', () => {
   it('refuses directories that are not the project\'s own', () => {
     expect(() => renderHostCleanupScript({ ...NODE_LAYOUT, root: '/var/lib' })).toThrow(/unsafe path/);
     expect(() => renderHostCleanupScript({ ...NODE_LAYOUT, run: "/run/chat-tenant-operator'; rm -rf /" })).toThrow(/unsafe path/);
+  });
+});
+
+describe('egress guard', () => {
+  it('drops forwarded Pod traffic that leaves by anything but the bridge, in a chain the cleanup removes', () => {
+    const commands = egressGuardCommands('10.245.0.0/24', 'cto0').map((c) => c.join(' '));
+    expect(commands).toContain('-w -t mangle -I FORWARD 1 -j CTO-NODE-EGRESS');
+    expect(commands.join('\n')).toMatch(/-s 10\.245\.0\.0\/24 ! -o cto0 .*-j DROP/);
+    expect(renderHostCleanupScript(NODE_LAYOUT)).toContain("'^-A (KUBE-|CNI-|CTO-)'");
   });
 });
 

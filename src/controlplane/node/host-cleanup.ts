@@ -7,8 +7,9 @@
  * It removes only what is recognisably the node's: its process groups and container shims, the
  * processes and cgroups under the kubelet's cgroupRoot, mounts under its own directories, its
  * bridge, iptables chains named KUBE-* and CNI-* (kube-proxy, kubelet, kube-router, the CNI
- * plugins) with the rules that jump to them, ipsets named KUBE-* and kube-router-*, and host
- * directories it created. Kernel settings go back to the values recorded before the start.
+ * plugins) and CTO-* (egress-guard.ts) with the rules that jump to them, ipsets named KUBE-* and
+ * kube-router-*, and host directories it created. Kernel settings go back to the values recorded
+ * before the start.
  */
 import { FIXED_HOST_DIRS, nodePaths, type NodeLayout } from "./layout.js";
 
@@ -75,11 +76,11 @@ ip link delete '${layout.bridge}' 2> /dev/null && log "deleted bridge ${layout.b
 for tool in iptables ip6tables; do
   command -v "$tool-save" > /dev/null 2>&1 || continue
   for table in filter nat mangle raw; do
-    "$tool-save" -t "$table" 2> /dev/null | grep -E '^-A ' | grep -v -E '^-A (KUBE-|CNI-)' \\
-      | grep -E -- '-[jg] (KUBE-|CNI-)' | sed 's/^-A /-D /' | while read -r rule; do
+    "$tool-save" -t "$table" 2> /dev/null | grep -E '^-A ' | grep -v -E '^-A (KUBE-|CNI-|CTO-)' \\
+      | grep -E -- '-[jg] (KUBE-|CNI-|CTO-)' | sed 's/^-A /-D /' | while read -r rule; do
       eval "$tool -w -t $table $rule" 2> /dev/null || log "cannot delete $tool -t $table $rule"
     done
-    chains=$("$tool-save" -t "$table" 2> /dev/null | sed -n 's/^:\\(\\(KUBE-\\|CNI-\\)[^ ]*\\) .*/\\1/p')
+    chains=$("$tool-save" -t "$table" 2> /dev/null | sed -n 's/^:\\(\\(KUBE-\\|CNI-\\|CTO-\\)[^ ]*\\) .*/\\1/p')
     for chain in $chains; do "$tool" -w -t "$table" -F "$chain" 2> /dev/null; done
     for chain in $chains; do "$tool" -w -t "$table" -X "$chain" 2> /dev/null || log "cannot delete chain $tool -t $table $chain"; done
   done

@@ -34,6 +34,7 @@ import {
   type NodeIdentity,
 } from "./component-config.js";
 import { createEncryptedVolumeDir, type EncryptedVolumeDir } from "./encrypted-storage.js";
+import { installEgressGuard } from "./egress-guard.js";
 import { renderHostCleanupScript } from "./host-cleanup.js";
 import { recordHostState, writeSysctl } from "./host-state.js";
 import type { ImageArchive } from "./images/build.js";
@@ -188,6 +189,8 @@ class LocalRealNode implements RealNode {
     // Service traffic between two Pods on the bridge must pass iptables (kube-proxy's DNAT).
     await writeSysctl("net/bridge/bridge-nf-call-iptables", "1").catch(() => {});
 
+    // Before any Pod exists: nothing a Pod sends leaves this machine.
+    await installEgressGuard(NODE_POD_CIDR, this.layout.bridge);
     const { controlPlane, images } = this.options;
     const cniConfDir = path.join(this.dir, "cni");
     await mkdir(cniConfDir, { recursive: true });

@@ -41,7 +41,7 @@ export function snapshotHost(): HostSnapshot {
   const chains = ["iptables", "ip6tables"].flatMap((tool) =>
     ["filter", "nat", "mangle", "raw"].flatMap((table) =>
       lines(`${tool}-save`, ["-t", table])
-        .filter((l) => /^:(KUBE-|CNI-)/.test(l) || /-[jg] (KUBE-|CNI-)/.test(l))
+        .filter((l) => /^:(KUBE-|CNI-|CTO-)/.test(l) || /-[jg] (KUBE-|CNI-|CTO-)/.test(l))
         .map((l) => `${tool} ${table} ${l.split(" [")[0]}`),
     ),
   );
