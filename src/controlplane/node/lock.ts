@@ -1,7 +1,8 @@
 /**
  * One real node per machine: its ports (kubelet 10250), bridge, iptables chains and directories
- * are fixed. The lock file holds the owner's PID; a lock whose owner is gone is stale, and the
- * caller cleans up after the dead owner before taking it.
+ * are fixed. The lock file holds the owner's PID and start time; a lock whose owner is gone is
+ * stale, and the caller cleans up after the dead owner before taking it. The start time matters:
+ * PIDs are reused (pid_max is 32768 here), so a PID alone could keep a dead owner's lock "held".
  */
 import { open, readFile, rm } from "node:fs/promises";
 
@@ -18,14 +19,15 @@ export type LockResult = "acquired" | "stale";
 export async function tryAcquireNodeLock(lockFile: string): Promise<LockResult> {
   try {
     const handle = await open(lockFile, "wx", 0o644);
-    await handle.writeFile(`${process.pid}\n`);
+    await handle.writeFile(`${process.pid} ${await startTime(process.pid)}\n`);
     await handle.close();
     return "acquired";
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
-  const owner = Number.parseInt(await readFile(lockFile, "utf8").catch(() => ""), 10);
-  if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) throw new NodeLockedError(owner, lockFile);
+  const [pid, started] = (await readFile(lockFile, "utf8").catch(() => "")).trim().split(" ");
+  const owner = Number.parseInt(pid ?? "", 10);
+  if (Number.isInteger(owner) && owner > 0 && (await startTime(owner)) === started) throw new NodeLockedError(owner, lockFile);
   return "stale";
 }
 
@@ -34,11 +36,10 @@ export async function releaseNodeLock(lockFile: string): Promise<void> {
   if (owner === process.pid) await rm(lockFile, { force: true });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or "gone". */
+async function startTime(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  if (stat === undefined) return "gone";
+  // The command name (field 2) may hold spaces and parentheses: count fields after its last ")".
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "gone";
 }
