@@ -68,8 +68,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     const stopping = Date.now();
-    await node.stop();
-    await controlPlane.stop();
+    try {
+      await node.stop();
+    } finally {
+      await controlPlane.stop();
+    }
     log(`node and control plane stopped in ${Date.now() - stopping}ms`);
     const left = leftovers(before, snapshotHost());
     if (left.length > 0) {

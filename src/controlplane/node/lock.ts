@@ -27,7 +27,11 @@ export async function tryAcquireNodeLock(lockFile: string): Promise<LockResult> 
   }
   const [pid, started] = (await readFile(lockFile, "utf8").catch(() => "")).trim().split(" ");
   const owner = Number.parseInt(pid ?? "", 10);
-  if (Number.isInteger(owner) && owner > 0 && (await startTime(owner)) === started) throw new NodeLockedError(owner, lockFile);
+  if (!Number.isInteger(owner) || owner <= 0) return "stale";
+  const ownerStarted = await startTime(owner);
+  // A lock without a start time (written by an older version) counts as held while its PID lives:
+  // calling a live node stale would run the cleanup under it.
+  if (ownerStarted !== "gone" && (started === undefined || ownerStarted === started)) throw new NodeLockedError(owner, lockFile);
   return "stale";
 }
 

@@ -304,7 +304,12 @@ class LocalRealNode implements RealNode {
 
   /** Synchronous, so the list the cleanup script reads is never older than the processes we started. */
   private writeProcessGroups(): void {
-    writeFileSync(this.paths.processGroups, [...this.running.values()].map((c) => c.pid).join("\n") + "\n");
+    try {
+      writeFileSync(this.paths.processGroups, [...this.running.values()].map((c) => c.pid).join("\n") + "\n");
+    } catch (error) {
+      // Gone only if a cleanup already ran (then nothing is left to list); stopping must go on.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
   }
 
   private async ctr(args: string[]): Promise<string> {
