@@ -4,7 +4,7 @@
  * stale, and the caller cleans up after the dead owner before taking it. The start time matters:
  * PIDs are reused (pid_max is 32768 here), so a PID alone could keep a dead owner's lock "held".
  */
-import { open, readFile, rm } from "node:fs/promises";
+import { open, readFile, readdir, rm } from "node:fs/promises";
 
 export class NodeLockedError extends Error {
   constructor(readonly ownerPid: number, lockFile: string) {
@@ -46,4 +46,22 @@ async function startTime(pid: number): Promise<string> {
   if (stat === undefined) return "gone";
   // The command name (field 2) may hold spaces and parentheses: count fields after its last ")".
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "gone";
+}
+
+/**
+ * A process whose command line holds `marker` (the kubelet's fixed root directory) and whose parent
+ * is still there (not re-parented to init), if any: a second opinion before a "stale" lock leads to
+ * the cleanup script, which must never run under a live node. An orphaned kubelet is a leftover of
+ * a dead owner, which the cleanup is for.
+ */
+export async function findOwnedProcessWithArgument(marker: string): Promise<number | undefined> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (!cmdline.split("\0").includes(marker)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (parent > 1) return Number(entry);
+  }
+  return undefined;
 }

@@ -39,7 +39,7 @@ import { renderHostCleanupScript } from "./host-cleanup.js";
 import { recordHostState, writeSysctl } from "./host-state.js";
 import type { ImageArchive } from "./images/build.js";
 import { NODE_LAYOUT, nodePaths, type NodeLayout } from "./layout.js";
-import { NodeLockedError, releaseNodeLock, tryAcquireNodeLock } from "./lock.js";
+import { findOwnedProcessWithArgument, NodeLockedError, releaseNodeLock, tryAcquireNodeLock } from "./lock.js";
 import { NodeReaper } from "./node-reaper.js";
 
 const run = promisify(execFile);
@@ -106,7 +106,7 @@ export async function startRealNode(options: StartRealNodeOptions): Promise<Real
   await writeFile(cleanupScript, renderHostCleanupScript(layout), { mode: 0o755 });
 
   try {
-    await acquireLock(layout.lockFile, cleanupScript, options.lockWaitMs ?? 0, log);
+    await acquireLock(layout, cleanupScript, options.lockWaitMs ?? 0, log);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -122,12 +122,15 @@ export async function startRealNode(options: StartRealNodeOptions): Promise<Real
 }
 
 /** Waits up to `waitMs` for another run's node to stop; cleans up after a dead owner first. */
-async function acquireLock(lockFile: string, cleanupScript: string, waitMs: number, log: (line: string) => void): Promise<void> {
+async function acquireLock(layout: NodeLayout, cleanupScript: string, waitMs: number, log: (line: string) => void): Promise<void> {
+  const lockFile = layout.lockFile;
   const deadline = Date.now() + waitMs;
   for (let waited = false; ; waited = true) {
     try {
       const result = await tryAcquireNodeLock(lockFile);
       if (result === "acquired") return;
+      const kubelet = await findOwnedProcessWithArgument(`--root-dir=${nodePaths(layout).kubeletRoot}`);
+      if (kubelet !== undefined) throw new NodeLockedError(kubelet, lockFile);
       log(`a node left behind by a dead process: cleaning up first (${cleanupScript})`);
       await runCleanup(cleanupScript, log);
     } catch (error) {
