@@ -30,6 +30,13 @@ ROOT='${layout.root}'
 RUN='${layout.run}'
 log() { echo "node cleanup: $*"; }
 
+# Called by a dead owner's watcher with the owner's PID: act only if the node is still that owner's.
+# Another start may have cleaned up already and taken the lock; its node must be left alone.
+if [ -n "\${1:-}" ]; then
+  owner=$(cut -d' ' -f1 '${layout.lockFile}' 2> /dev/null)
+  if [ "$owner" != "$1" ]; then log "the node is no longer process $1's: nothing to do"; exit 0; fi
+fi
+
 # 1. The node's own processes (each in its process group), then container shims, found by the
 #    containerd socket only this node uses.
 if [ -f '${paths.processGroups}' ]; then

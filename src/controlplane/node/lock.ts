@@ -13,26 +13,27 @@ export class NodeLockedError extends Error {
   }
 }
 
-export type LockResult = "acquired" | "stale";
+/** "stale": a dead owner (`ownerPid`, if readable) left the lock, and it was not taken. */
+export type LockResult = { readonly state: "acquired" } | { readonly state: "stale"; readonly ownerPid?: number };
 
-/** Takes the lock for this process; "stale" means a dead owner left it and it was not taken. */
+/** Takes the lock for this process, or reports a stale one. */
 export async function tryAcquireNodeLock(lockFile: string): Promise<LockResult> {
   try {
     const handle = await open(lockFile, "wx", 0o644);
     await handle.writeFile(`${process.pid} ${await startTime(process.pid)}\n`);
     await handle.close();
-    return "acquired";
+    return { state: "acquired" };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
   const [pid, started] = (await readFile(lockFile, "utf8").catch(() => "")).trim().split(" ");
   const owner = Number.parseInt(pid ?? "", 10);
-  if (!Number.isInteger(owner) || owner <= 0) return "stale";
+  if (!Number.isInteger(owner) || owner <= 0) return { state: "stale" };
   const ownerStarted = await startTime(owner);
   // A lock without a start time (written by an older version) counts as held while its PID lives:
   // calling a live node stale would run the cleanup under it.
   if (ownerStarted !== "gone" && (started === undefined || ownerStarted === started)) throw new NodeLockedError(owner, lockFile);
-  return "stale";
+  return { state: "stale", ownerPid: owner };
 }
 
 export async function releaseNodeLock(lockFile: string): Promise<void> {
@@ -64,4 +65,14 @@ export async function findOwnedProcessWithArgument(marker: string): Promise<numb
     if (parent > 1) return Number(entry);
   }
   return undefined;
+}
+
+/** Whether a process runs whose arguments include all of `args` (the watcher of a given owner). */
+export async function processWithArguments(args: readonly string[]): Promise<boolean> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).split("\0");
+    if (args.every((a) => argv.includes(a))) return true;
+  }
+  return false;
 }

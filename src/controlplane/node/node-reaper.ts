@@ -12,8 +12,11 @@ const WATCHER_SCRIPT = `
 parent="$1"; cleanup="$2"
 while kill -0 "$parent" 2>/dev/null; do sleep 1; done
 echo "node watcher: process $parent is gone; cleaning up"
-/bin/sh "$cleanup"
+/bin/sh "$cleanup" "$parent"
 `;
+
+/** The watcher's marker argument (its $0), by which a later start finds a watcher still at work. */
+export const NODE_REAPER_NAME = "node-reaper";
 
 export class NodeReaper {
   private readonly pid: number | undefined;
@@ -22,7 +25,7 @@ export class NodeReaper {
   constructor(cleanupScript: string, logFile: string) {
     const log = openSync(logFile, "a");
     try {
-      const watcher = spawn("/bin/sh", ["-c", WATCHER_SCRIPT, "node-reaper", String(process.pid), cleanupScript], {
+      const watcher = spawn("/bin/sh", ["-c", WATCHER_SCRIPT, NODE_REAPER_NAME, String(process.pid), cleanupScript], {
         detached: true,
         stdio: ["ignore", log, log],
       });

@@ -39,8 +39,8 @@ import { renderHostCleanupScript } from "./host-cleanup.js";
 import { recordHostState, writeSysctl } from "./host-state.js";
 import type { ImageArchive } from "./images/build.js";
 import { NODE_LAYOUT, nodePaths, type NodeLayout } from "./layout.js";
-import { findOwnedProcessWithArgument, NodeLockedError, releaseNodeLock, tryAcquireNodeLock } from "./lock.js";
-import { NodeReaper } from "./node-reaper.js";
+import { findOwnedProcessWithArgument, NodeLockedError, processWithArguments, releaseNodeLock, tryAcquireNodeLock } from "./lock.js";
+import { NODE_REAPER_NAME, NodeReaper } from "./node-reaper.js";
 
 const run = promisify(execFile);
 
@@ -128,9 +128,15 @@ async function acquireLock(layout: NodeLayout, cleanupScript: string, waitMs: nu
   for (let waited = false; ; waited = true) {
     try {
       const result = await tryAcquireNodeLock(lockFile);
-      if (result === "acquired") return;
+      if (result.state === "acquired") return;
       const kubelet = await findOwnedProcessWithArgument(`--root-dir=${nodePaths(layout).kubeletRoot}`);
       if (kubelet !== undefined) throw new NodeLockedError(kubelet, lockFile);
+      // The dead owner's watcher may be cleaning up right now: let it finish first, or it could
+      // remove what this start creates.
+      if (result.ownerPid !== undefined) {
+        const watcher = [NODE_REAPER_NAME, String(result.ownerPid)];
+        await waitUntil(`the watcher of process ${result.ownerPid} to finish`, async () => !(await processWithArguments(watcher)), { timeoutMs: 60_000 });
+      }
       log(`a node left behind by a dead process: cleaning up first (${cleanupScript})`);
       await runCleanup(cleanupScript, log);
     } catch (error) {
