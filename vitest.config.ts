@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
 //  integration  a real control plane (etcd, kube-apiserver, controllers, kwok) started once per run:
 //               the operator, admission, the chart applied to it
 //  workload     real ejabberd and PostgreSQL from Debian (and an S3 server built from Go), real clients
+//  node         a control plane with ONE real node (containerd, kubelet, CNI, kube-proxy, CoreDNS,
+//               kube-router, local-path): Pods really run; teardown proves the host is left as it was
 export default defineConfig({
   test: {
     // Two cores and real servers: one test file at a time keeps timings honest and runs stable.
@@ -63,6 +65,17 @@ export default defineConfig({
           globalSetup: ['test/workload/global-setup.ts'],
           testTimeout: 240_000,
           hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/node/global-setup.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

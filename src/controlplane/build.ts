@@ -10,17 +10,11 @@
  * pinned versions in versions.ts plus k8s.io/kubernetes's own go.mod, so there is one place to
  * change a version, and go.sum is verified against the Go checksum database on every fresh build.
  */
-import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { constants } from "node:fs";
 import path from "node:path";
-import { findGoTool, runGo, type GoTool } from "./go-tool.js";
-import {
-  kubernetesVersionLdflags,
-  kubernetesWrapperModule,
-  parseKubernetesGoMod,
-  plainWrapperModule,
-  type WrapperModule,
-} from "./go-wrapper-module.js";
+import { buildGoGroup, cachedBinaryPath, type GoBuildGroup } from "./go-build.js";
+import { findGoTool, type GoTool } from "./go-tool.js";
 import { binaryFileName, COMPONENTS, KWOK_VERSION, type ComponentName, type GoComponent } from "./versions.js";
 
 export interface ControlPlaneBinaries {
@@ -63,13 +57,7 @@ const KWOK_STAGE_FILES = [
 /** Names the Stage set in the cache key, so changing KWOK_STAGE_FILES writes a new file. */
 const KWOK_STAGE_SET = "node-pod-volume";
 
-/** A set of binaries that come from one wrapper module. */
-interface BuildGroup {
-  readonly id: string;
-  readonly components: readonly GoComponent[];
-}
-
-const BUILD_GROUPS: readonly BuildGroup[] = [
+const BUILD_GROUPS: readonly GoBuildGroup[] = [
   { id: "etcd", components: [COMPONENTS.etcd] },
   {
     id: "kubernetes",
@@ -130,65 +118,14 @@ export async function ensureControlPlaneBinaries(options: EnsureBinariesOptions)
 }
 
 async function buildGroup(
-  group: BuildGroup,
+  group: GoBuildGroup,
   missing: readonly GoComponent[],
   needsStages: boolean,
   go: GoTool,
   options: EnsureBinariesOptions,
   log: (line: string) => void,
 ): Promise<void> {
-  const first = group.components[0]!;
-  const wrapperDir = path.join(options.cacheDir, "gomod", `${group.id}-${first.moduleVersion}`);
-  await mkdir(wrapperDir, { recursive: true });
-  // CGO off like upstream release builds; never fetch a different toolchain behind the user's back.
-  const env: NodeJS.ProcessEnv = { ...options.goEnv, CGO_ENABLED: "0", GOTOOLCHAIN: "local" };
-  const goLine = (line: string): void => log(`  [${group.id}] ${line}`);
-  const run = (args: string[]): Promise<string> => runGo(go.binary, args, { cwd: wrapperDir, env, onLine: goLine });
-
-  log(`[${group.id}] resolving ${first.module}@${first.moduleVersion}`);
-  // Outside the wrapper directory, so a half-written go.mod from an interrupted run cannot interfere.
-  const upstream = await downloadModule(go, env, path.dirname(wrapperDir), first.module, first.moduleVersion);
-  const mainPackages = group.components.map((c) => c.mainPackage);
-  let wrapper: WrapperModule;
-  let ldflags = "-s -w";
-  if (group.id === "kubernetes") {
-    const facts = parseKubernetesGoMod(await readFile(upstream.GoMod, "utf8"));
-    wrapper = kubernetesWrapperModule(first.moduleVersion, facts, mainPackages);
-    // The release's own publication time keeps rebuilds byte-for-byte comparable.
-    const releaseTime = JSON.parse(await readFile(upstream.Info, "utf8")) as { Time: string };
-    ldflags += " " + kubernetesVersionLdflags(first.moduleVersion, releaseTime.Time.replace(/\.\d+Z$/, "Z"));
-  } else {
-    const upstreamGo = /^go\s+(\S+)\s*$/m.exec(await readFile(upstream.GoMod, "utf8"))?.[1] ?? "1.26.0";
-    wrapper = plainWrapperModule(first.module, first.moduleVersion, upstreamGo, mainPackages);
-  }
-  await writeFile(path.join(wrapperDir, "go.mod"), wrapper.goMod);
-  await writeFile(path.join(wrapperDir, "tools.go"), wrapper.toolsGo);
-
-  log(`[${group.id}] go mod tidy (downloads dependencies on the first run)`);
-  await run(["mod", "tidy"]);
-
-  for (const component of missing) {
-    const target = binaryPath(options.cacheDir, component);
-    const partial = `${target}.partial-${process.pid}`;
-    log(`[${component.name}] go build ${component.mainPackage} (${component.version}); this takes minutes on a cold cache`);
-    const started = Date.now();
-    const heartbeat = setInterval(
-      () => log(`[${component.name}] still compiling (${Math.round((Date.now() - started) / 1000)}s)`),
-      30_000,
-    );
-    try {
-      await run(["build", "-trimpath", "-ldflags", ldflags, "-o", partial, component.mainPackage]);
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw error;
-    } finally {
-      clearInterval(heartbeat);
-    }
-    // Rename last, so a cached binary is always a complete one even if a build is interrupted.
-    await rename(partial, target);
-    log(`[${component.name}] built in ${Math.round((Date.now() - started) / 1000)}s -> ${target}`);
-  }
-
+  const upstream = await buildGoGroup(group, missing, go, options, log);
   if (needsStages) {
     const stages = await Promise.all(KWOK_STAGE_FILES.map((f) => readFile(path.join(upstream.Dir, f), "utf8")));
     const target = binaryPaths(options.cacheDir).kwokStages;
@@ -198,29 +135,8 @@ async function buildGroup(
   }
 }
 
-interface DownloadedModule {
-  readonly GoMod: string;
-  readonly Info: string;
-  readonly Dir: string;
-}
-
-async function downloadModule(
-  go: GoTool,
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-  module: string,
-  version: string,
-): Promise<DownloadedModule> {
-  const json = await runGo(go.binary, ["mod", "download", "-json", `${module}@${version}`], { cwd, env });
-  const parsed = JSON.parse(json) as Partial<DownloadedModule> & { Error?: string };
-  if (parsed.Error || !parsed.GoMod || !parsed.Info || !parsed.Dir) {
-    throw new Error(`go mod download ${module}@${version} failed: ${parsed.Error ?? json}`);
-  }
-  return parsed as DownloadedModule;
-}
-
 function binaryPath(cacheDir: string, component: GoComponent): string {
-  return path.join(cacheDir, "bin", binaryFileName(component));
+  return cachedBinaryPath(cacheDir, component);
 }
 
 async function isExecutableOrFile(file: string): Promise<boolean> {

@@ -42,7 +42,32 @@ export interface ApiServerInput {
   readonly pki: ControlPlanePki;
   /** Audit policy and log: every write request, with its user agent, for tests that count writes. */
   readonly audit?: { readonly policyFile: string; readonly logFile: string };
+  /** Serve a real node (kubelet, Pods): listen on and advertise the node's address. */
+  readonly realNode?: { readonly nodeIp: string; readonly kubeletClientCert: string; readonly kubeletClientKey: string };
 }
+
+/**
+ * What a real node needs of the API server: Pods reach it through the `kubernetes` Service, whose
+ * endpoint the default (lease) reconciler sets to the advertised address; exec, logs and
+ * port-forward go to the kubelet by its InternalIP (the node name is not in any DNS here).
+ */
+function realNodeApiServerArgs(realNode: NonNullable<ApiServerInput["realNode"]>): string[] {
+  return [
+    `--bind-address=${realNode.nodeIp}`,
+    `--advertise-address=${realNode.nodeIp}`,
+    "--endpoint-reconciler-type=lease",
+    `--kubelet-client-certificate=${realNode.kubeletClientCert}`,
+    `--kubelet-client-key=${realNode.kubeletClientKey}`,
+    "--kubelet-preferred-address-types=InternalIP,Hostname",
+  ];
+}
+
+const LOOPBACK_ONLY_API_SERVER_ARGS = [
+  "--bind-address=127.0.0.1",
+  "--advertise-address=127.0.0.1",
+  // The `kubernetes` Service would get 127.0.0.1 endpoints, which validation rejects (loopback).
+  "--endpoint-reconciler-type=none",
+];
 
 /**
  * Audit policy of the local control plane: metadata of every write, and of every read too when
@@ -64,8 +89,7 @@ export function apiServerArgs(input: ApiServerInput): string[] {
   const { pki } = input;
   return [
     `--etcd-servers=http://127.0.0.1:${input.etcdClientPort}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
+    ...(input.realNode ? realNodeApiServerArgs(input.realNode) : LOOPBACK_ONLY_API_SERVER_ARGS),
     `--secure-port=${input.securePort}`,
     `--cert-dir=${input.certDir}`,
     `--tls-cert-file=${pki.servingCert}`,
@@ -79,8 +103,6 @@ export function apiServerArgs(input: ApiServerInput): string[] {
     "--enable-admission-plugins=NodeRestriction,PodSecurity",
     `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
     "--allow-privileged=true",
-    // The `kubernetes` Service would get 127.0.0.1 endpoints, which validation rejects (loopback).
-    "--endpoint-reconciler-type=none",
     // On SIGTERM, drain ordinary requests and then give open watches 2s instead of the 60s
     // request timeout, so a restart under running clients takes seconds, not a minute.
     "--shutdown-send-retry-after=true",

@@ -22,7 +22,7 @@ import { createFakeNodes, DEFAULT_FAKE_NODES, waitForFakeNodesReady, type FakeNo
 import { isHealthy, type TlsCredentials } from "./health.js";
 import { writeAdminKubeconfig } from "./kubeconfig.js";
 import { OrphanReaper } from "./orphan-reaper.js";
-import { generateControlPlanePki, type ControlPlanePki } from "./pki.js";
+import { generateControlPlanePki, type ControlPlanePki, type RealNodePkiInput } from "./pki.js";
 import { findFreePort, readLogTail, startProcess, waitUntil, type ManagedProcess } from "./processes.js";
 import type { ComponentName } from "./versions.js";
 
@@ -39,6 +39,22 @@ export interface StartControlPlaneOptions {
   /** Audit reads (get, list, watch) as well as writes; off by default, tests count writes only. */
   readonly auditReads?: boolean;
   readonly log?: (line: string) => void;
+  /**
+   * Serve a real node (node/): the API server listens on and advertises the node's address, and
+   * issues the certificates a kubelet needs. No simulated nodes and no kwok StorageClass are
+   * created unless `fakeNodes` asks for nodes explicitly: Pods belong on the real node.
+   */
+  readonly realNode?: RealNodePkiInput;
+}
+
+/** What the real node's kubelet needs from the control plane. */
+export interface RealNodeCredentials {
+  readonly nodeName: string;
+  readonly nodeIp: string;
+  readonly caCert: string;
+  /** system:node:<name> client certificate and key. */
+  readonly nodeCert: string;
+  readonly nodeKey: string;
 }
 
 export interface ControlPlane {
@@ -51,6 +67,8 @@ export interface ControlPlane {
   /** https://127.0.0.1:<port> */
   readonly server: string;
   readonly logFiles: Readonly<Record<ComponentName, string>>;
+  /** Set when started with `realNode`. */
+  readonly realNodeCredentials?: RealNodeCredentials;
   /** A client configuration loaded from kubeconfigPath. */
   kubeConfig(): k8s.KubeConfig;
   /** Stops only the API server; the other components keep running and retry. */
@@ -96,6 +114,7 @@ class LocalControlPlane implements ControlPlane {
   readonly auditLogPath: string;
   readonly logFiles: Readonly<Record<ComponentName, string>>;
   server = "";
+  realNodeCredentials?: RealNodeCredentials;
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
   /** Running components by name. */
@@ -134,7 +153,11 @@ class LocalControlPlane implements ControlPlane {
     const { binaries } = this.options;
     await mkdir(path.join(this.dir, "logs"), { recursive: true });
     this.reaper = new OrphanReaper(path.join(this.dir, "process-groups"), this.options.keepDir ? undefined : this.dir);
-    const pki = (this.pki = await generateControlPlanePki(path.join(this.dir, "pki")));
+    const realNode = this.options.realNode;
+    const pki = (this.pki = await generateControlPlanePki(path.join(this.dir, "pki"), realNode));
+    if (realNode) {
+      this.realNodeCredentials = { ...realNode, caCert: pki.caCert, nodeCert: pki.nodeCert!, nodeKey: pki.nodeKey! };
+    }
     const tls: TlsCredentials = { ca: pki.pem.caCert, cert: pki.pem.adminCert, key: pki.pem.adminKey };
 
     const etcdPorts = { client: await findFreePort(), peer: await findFreePort() };
@@ -142,7 +165,7 @@ class LocalControlPlane implements ControlPlane {
     await this.waitHealthy(etcd, `http://127.0.0.1:${etcdPorts.client}/health`);
 
     const apiPort = await findFreePort();
-    this.server = `https://127.0.0.1:${apiPort}`;
+    this.server = `https://${realNode?.nodeIp ?? "127.0.0.1"}:${apiPort}`;
     const auditPolicyFile = path.join(this.dir, "audit-policy.yaml");
     await writeFile(auditPolicyFile, auditPolicyYaml({ reads: this.options.auditReads ?? false }));
     this.apiServerArgs = apiServerArgs({
@@ -151,6 +174,9 @@ class LocalControlPlane implements ControlPlane {
       certDir: path.join(this.dir, "apiserver-certs"),
       pki,
       audit: { policyFile: auditPolicyFile, logFile: this.auditLogPath },
+      ...(realNode
+        ? { realNode: { nodeIp: realNode.nodeIp, kubeletClientCert: pki.kubeletClientCert!, kubeletClientKey: pki.kubeletClientKey! } }
+        : {}),
     });
     await writeAdminKubeconfig(this.kubeconfigPath, {
       server: this.server,
@@ -187,11 +213,13 @@ class LocalControlPlane implements ControlPlane {
     ]);
 
     const kc = this.kubeConfig();
-    const nodes = this.options.fakeNodes ?? DEFAULT_FAKE_NODES;
-    await createFakeNodes(kc, nodes);
-    await createKwokStorageClass(kc);
-    await waitForFakeNodesReady(kc, nodes, this.timeoutMs);
-    this.log(`${nodes.length} simulated nodes Ready`);
+    const nodes = this.options.fakeNodes ?? (realNode ? [] : DEFAULT_FAKE_NODES);
+    if (nodes.length > 0) {
+      await createFakeNodes(kc, nodes);
+      await createKwokStorageClass(kc);
+      await waitForFakeNodesReady(kc, nodes, this.timeoutMs);
+      this.log(`${nodes.length} simulated nodes Ready`);
+    }
     await this.waitForDefaultServiceAccount(kc);
     this.log(`control plane ready at ${this.server} in ${Date.now() - started}ms (kubeconfig ${this.kubeconfigPath})`);
   }

@@ -34,6 +34,12 @@ export interface ControlPlanePki {
   /** Service-account token signing key pair (RSA, the algorithm every token consumer accepts). */
   readonly serviceAccountKey: string;
   readonly serviceAccountPublicKey: string;
+  /** For a real node: the API server's client certificate towards kubelets (exec, logs, port-forward). */
+  readonly kubeletClientCert?: string;
+  readonly kubeletClientKey?: string;
+  /** For a real node: the kubelet's own identity, system:node:<name> in system:nodes (Node authorizer). */
+  readonly nodeCert?: string;
+  readonly nodeKey?: string;
   /** PEM contents, for kubeconfigs and HTTPS health checks. */
   readonly pem: { readonly caCert: string; readonly adminCert: string; readonly adminKey: string };
 }
@@ -44,7 +50,13 @@ export const ADMIN_GROUP = "system:masters";
 /** First address of --service-cluster-ip-range=10.0.0.0/16: the `kubernetes` service's ClusterIP. */
 export const KUBERNETES_SERVICE_IP = "10.0.0.1";
 
-export async function generateControlPlanePki(dir: string): Promise<ControlPlanePki> {
+/** What a real node adds: its address in the serving certificate, and two client certificates. */
+export interface RealNodePkiInput {
+  readonly nodeName: string;
+  readonly nodeIp: string;
+}
+
+export async function generateControlPlanePki(dir: string, realNode?: RealNodePkiInput): Promise<ControlPlanePki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const validity = { notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 365 * 86_400_000) };
 
@@ -99,11 +111,21 @@ export async function generateControlPlanePki(dir: string): Promise<ControlPlane
       { type: "dns", value: "kubernetes.default.svc.cluster.local" },
       { type: "ip", value: "127.0.0.1" },
       { type: "ip", value: KUBERNETES_SERVICE_IP },
+      // Pods reach the API server through the `kubernetes` Service, whose endpoint is the node's address.
+      ...(realNode ? [{ type: "ip" as const, value: realNode.nodeIp }] : []),
     ]),
   ]);
   const admin = await issue(`CN=${ADMIN_USER}, O=${ADMIN_GROUP}`, [
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
   ]);
+
+  const clientAuth = [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])];
+  const nodeFiles = realNode
+    ? {
+        kubeletClient: await issue(`CN=kube-apiserver-kubelet-client, O=${ADMIN_GROUP}`, clientAuth),
+        node: await issue(`CN=system:node:${realNode.nodeName}, O=system:nodes`, clientAuth),
+      }
+    : undefined;
 
   const saKeys = (await crypto.subtle.generateKey(
     { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
@@ -140,7 +162,20 @@ export async function generateControlPlanePki(dir: string): Promise<ControlPlane
     paths[key] = path.join(dir, names[key]);
     await writeFile(paths[key], ensureTrailingNewline(files[key]), { mode: 0o600 });
   }
-  return { ...paths, pem: { caCert: caCertPem, adminCert: admin.cert, adminKey: admin.key } };
+  const nodePaths: Partial<ControlPlanePki> = {};
+  if (nodeFiles) {
+    const write = async (name: string, pem: string): Promise<string> => {
+      await writeFile(path.join(dir, name), ensureTrailingNewline(pem), { mode: 0o600 });
+      return path.join(dir, name);
+    };
+    Object.assign(nodePaths, {
+      kubeletClientCert: await write("kubelet-client.crt", nodeFiles.kubeletClient.cert),
+      kubeletClientKey: await write("kubelet-client.key", nodeFiles.kubeletClient.key),
+      nodeCert: await write("node.crt", nodeFiles.node.cert),
+      nodeKey: await write("node.key", nodeFiles.node.key),
+    });
+  }
+  return { ...paths, ...nodePaths, pem: { caCert: caCertPem, adminCert: admin.cert, adminKey: admin.key } };
 }
 
 async function generateEcKeys(): Promise<CryptoKeyPair> {

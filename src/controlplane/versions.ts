@@ -17,7 +17,7 @@ export const KWOK_VERSION = "0.8.0";
 /** A component that we build from Go modules and cache by name and version. */
 export interface GoComponent {
   /** Binary name, also the first half of the cache key. */
-  readonly name: ComponentName;
+  readonly name: string;
   /** Version as it appears in the binary's cache key, e.g. "v1.34.4". */
   readonly version: string;
   /** Go module that is required by the generated wrapper go.mod. */
