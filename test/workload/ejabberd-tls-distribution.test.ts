@@ -111,6 +111,24 @@ describe('TLS Erlang distribution', () => {
     expect(await intruder.stop()).toBe(0);
   }, 240_000);
 
+  it('the dialling side checks the host name: a node whose certificate does not name it is unreachable, even by its own ejabberdctl', async () => {
+    // Signed by the tenant CA, but without *.<headless>.<ns>.svc.<domain>.
+    const unnamed = await issueLeaf(stack.ca, { commonName: domain, dnsNames: [domain], usage: 'peer' }, new Date());
+    const node = await stack.addNode(5, { distributionTls: { ca: stack.ca.certPem, identity: unnamed }, waitReady: false, peers: [] });
+    // The client (ejabberdctl) aborts the handshake; the server logs the alert it received.
+    const refused = /TLS server: In state \w+ received CLIENT ALERT: Fatal - Handshake Failure/;
+    const deadline = Date.now() + 60_000;
+    let status = node.ctl('status');
+    while (status.code !== 0 && !refused.test(node.log()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2000));
+      status = node.ctl('status');
+    }
+    expect(status.code, status.output).not.toBe(0);
+    expect(node.log()).toMatch(refused);
+    expect(node.ctl('status').code).not.toBe(0);
+    await node.stop();
+  }, 150_000);
+
   it('a VM with the tenant cookie but no certificate cannot connect, over TLS or in plaintext', () => {
     const clientOnly = join(scratch, 'no-certificate.conf');
     writeFileSync(clientOnly, `[{server, []}, {client, [{cacertfile, "${first.runtime.distribution.tls.caFile}"}, {verify, verify_peer}, {customize_hostname_check, [{match_fun, public_key:pkix_verify_hostname_match_fun(https)}]}]}].\n`, { mode: 0o644 });
