@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings } from '../../src/api/index.js';
 import { distributionEncryptionOf } from '../../src/controller/distribution-security.js';
+import { observedFacts, type SafeguardInputs } from '../../src/controller/observe-safeguards.js';
+import type { LiveWorld } from '../../src/controller/observe.js';
+import type { TenantFacts } from '../../src/controller/status.js';
 import { placeholderMaterial } from '../../src/render/index.js';
 import { renderEjabberdConfigSecret } from '../../src/render/ejabberd/statefulset.js';
 import { CONFIG_FILES } from '../../src/render/ejabberd/runtime.js';
@@ -33,5 +36,26 @@ describe('distributionEncryptionOf', () => {
 
   it('nothing to read is not observed', () => {
     expect(distributionEncryptionOf({})).toBeUndefined();
+  });
+});
+
+describe('observedFacts reads Erlang distribution from the live config Secret', () => {
+  const input = (live: Record<string, unknown> | undefined): SafeguardInputs => ({
+    tenant,
+    settings: defaultSettings(),
+    world: [{ object: secret, live: live as LiveWorld[number]['live'] }],
+    facts: { backup: { lastResult: 'None' } } as unknown as TenantFacts,
+    namespace: undefined,
+    storageClass: () => undefined,
+    tlsSecrets: new Map(),
+    now: new Date('2026-11-29T00:00:00Z'),
+  });
+  const withFile = (key: string, text: string) => ({ ...secret, data: { ...(secret['data'] as Record<string, string>), [key]: Buffer.from(text).toString('base64') } });
+
+  it('as it is, not as this operator would render it', () => {
+    expect(observedFacts(input(secret as Record<string, unknown>)).distributionEncryption).toBe('MutualTls');
+    const plaintext = rendered.ejabberdctlCfg.replace(/^ERL_OPTIONS=.*$/m, '');
+    expect(observedFacts(input(withFile(CONFIG_FILES.ejabberdctl, plaintext))).distributionEncryption).toBe('Plaintext');
+    expect(observedFacts(input(undefined)).distributionEncryption).toBeUndefined();
   });
 });
