@@ -28,8 +28,18 @@ export interface LeafRequest {
    * the addresses ejabberd dials.
    */
   ipAddresses?: string[];
-  usage: 'server' | 'client';
+  /**
+   * 'peer': both ends of a mutual-TLS link (serverAuth + clientAuth). ejabberd nodes present the
+   * messaging certificate to each other over TLS Erlang distribution, as server and as client.
+   */
+  usage: 'server' | 'client' | 'peer';
 }
+
+const EXTENDED_KEY_USAGES: Record<LeafRequest['usage'], string[]> = {
+  server: [x509.ExtendedKeyUsage.serverAuth],
+  client: [x509.ExtendedKeyUsage.clientAuth],
+  peer: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+};
 
 function serialNumber(): string {
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
@@ -78,7 +88,7 @@ export async function issueLeaf(ca: KeyPairPem, request: LeafRequest, now: Date,
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
-    new x509.ExtendedKeyUsageExtension([request.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+    new x509.ExtendedKeyUsageExtension(EXTENDED_KEY_USAGES[request.usage]),
     await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
@@ -105,6 +115,8 @@ export interface CertificateFacts {
   notAfter: Date;
   dnsNames: string[];
   ipAddresses: string[];
+  /** Extended key usage OIDs (empty when the certificate has no such extension). */
+  extendedKeyUsages: string[];
 }
 
 // These three run on every reconcile for every certificate of the tenant: remembered by input (memo.ts).
@@ -114,13 +126,15 @@ const parseCertificate = memoizeStrings((pem: string): CertificateFacts => {
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const dnsNames = san ? san.names.items.filter((n) => n.type === 'dns').map((n) => n.value) : [];
   const ipAddresses = san ? san.names.items.filter((n) => n.type === 'ip').map((n) => n.value) : [];
-  return { subject: cert.subject, issuer: cert.issuer, notBefore: cert.notBefore, notAfter: cert.notAfter, dnsNames, ipAddresses };
+  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
+  const extendedKeyUsages = eku ? eku.usages.map(String) : [];
+  return { subject: cert.subject, issuer: cert.issuer, notBefore: cert.notBefore, notAfter: cert.notAfter, dnsNames, ipAddresses, extendedKeyUsages };
 });
 
 /** Subject, issuer, validity and SANs of a certificate (a copy: the parsed facts are shared). */
 export function inspectCertificate(pem: string): CertificateFacts {
   const f = parseCertificate(pem);
-  return { ...f, notBefore: new Date(f.notBefore), notAfter: new Date(f.notAfter), dnsNames: [...f.dnsNames], ipAddresses: [...f.ipAddresses] };
+  return { ...f, notBefore: new Date(f.notBefore), notAfter: new Date(f.notAfter), dnsNames: [...f.dnsNames], ipAddresses: [...f.ipAddresses], extendedKeyUsages: [...f.extendedKeyUsages] };
 }
 
 /** True when the leaf chains to the CA by signature (not only by name). */
@@ -161,6 +175,8 @@ export async function renewalReason(pair: KeyPairPem | undefined, ca: KeyPairPem
   const want = [...request.dnsNames].sort().join(',');
   if ([...facts.dnsNames].sort().join(',') !== want) return 'names changed';
   if ([...facts.ipAddresses].sort().join(',') !== [...(request.ipAddresses ?? [])].sort().join(',')) return 'addresses changed';
+  // A messaging certificate issued before TLS distribution lacks clientAuth: peers would refuse it.
+  if (!EXTENDED_KEY_USAGES[request.usage].every((u) => facts.extendedKeyUsages.includes(u))) return 'usages changed';
   return undefined;
 }
 

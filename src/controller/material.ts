@@ -30,7 +30,7 @@ export function leafRequests(tenant: ChatTenant, settings: OperatorSettings, dat
   const messaging = messagingDnsNames(tenant, settings);
   const database = databaseDnsNames(tenant, settings);
   return {
-    messaging: { commonName: tenant.spec.xmppDomains[0]!, dnsNames: messaging, usage: 'server' },
+    messaging: { commonName: tenant.spec.xmppDomains[0]!, dnsNames: messaging, usage: 'peer' },
     database: { commonName: database[0]!, dnsNames: database, usage: 'server', ...(databaseServiceIPs.length > 0 ? { ipAddresses: [...databaseServiceIPs].sort() } : {}) },
     databaseClient: { commonName: DATABASE_CLIENT_COMMON_NAME, dnsNames: [], usage: 'client' },
   };

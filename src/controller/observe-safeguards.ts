@@ -6,6 +6,8 @@ import type { LiveWorld } from './observe.js';
 import { idleSessionTimeoutMinutesOf, observeCertificate, storageClassEncryption, tenantStorageClasses, type ObservedFacts, type StorageClassObject } from './safeguards.js';
 import type { TenantFacts } from './status.js';
 import { ownsNamespace, type ObservedNamespace } from './adoption.js';
+import { distributionEncryptionOf } from './distribution-security.js';
+import { EJABBERD_CONFIG_FILES as CONFIG_FILES } from '../render/index.js';
 
 // Fills safeguards' ObservedFacts from what the reconcile saw: the live objects (or the API
 // server's answer to an apply made in this reconcile), decoded where the fact lives in a Secret.
@@ -42,7 +44,8 @@ export function observedFacts(input: SafeguardInputs): ObservedFacts {
     tenant.spec.database.provider === 'standalone' ? current('Secret', names.database.configMap) && current('StatefulSet', names.database.statefulSet) : current('Cluster', names.database.cluster);
   const tls = tlsSecretNames(tenant);
   const key = decoded(live('Secret', names.backup.keySecret), 'key');
-  const ejabberdYaml = decoded(live('Secret', names.messaging.configMap), 'ejabberd.yml');
+  const messagingConfig = live('Secret', names.messaging.configMap);
+  const ejabberdYaml = decoded(messagingConfig, CONFIG_FILES.ejabberd);
   const observed: ObservedFacts = {
     observedAt: input.now.toISOString(),
     namespaceOwned: ownsNamespace(tenant, input.namespace as ObservedNamespace | undefined),
@@ -55,6 +58,8 @@ export function observedFacts(input: SafeguardInputs): ObservedFacts {
     databaseTlsEnforced: databaseConfigCurrent,
     certificates: {},
   };
+  const distribution = distributionEncryptionOf({ ejabberdctlCfg: decoded(messagingConfig, CONFIG_FILES.ejabberdctl), sslDistOptions: decoded(messagingConfig, CONFIG_FILES.sslDistOptions) });
+  if (distribution !== undefined) observed.distributionEncryption = distribution;
   const idle = ejabberdYaml ? idleSessionTimeoutMinutesOf(ejabberdYaml) : undefined;
   if (idle !== undefined) observed.idleSessionTimeoutMinutes = idle;
   const messagingCert = observeCertificate(decoded(input.tlsSecrets.get(tls.messaging), 'tls.crt'), messagingDnsNames(tenant, settings));

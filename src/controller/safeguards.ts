@@ -3,6 +3,7 @@ import { backupStorageClass, SAFEGUARD_NAMES, type ChatTenant, type OperatorSett
 import { names, renderNetworkPolicies } from '../render/index.js';
 import { inspectCertificate } from './certificates.js';
 import { longestGapMinutes } from './cron-period.js';
+import type { DistributionEncryption } from './distribution-security.js';
 
 // Which HIPAA technical safeguards (45 CFR 164.312) hold for a tenant right now, computed from the
 // spec and from facts the controller observed in the cluster. Pure: the controller gathers the facts
@@ -105,6 +106,8 @@ export interface ObservedFacts {
   databaseConfigCurrent?: boolean;
   /** PostgreSQL accepts only TLS connections with SCRAM (ssl on, pg_hba hostssl + reject). */
   databaseTlsEnforced?: boolean;
+  /** How ejabberd nodes talk to each other, per the configuration the pods mount (distributionEncryptionOf). */
+  distributionEncryption?: DistributionEncryption;
   /** Idle session timeout the running ejabberd configuration enforces; undefined when it enforces none. */
   idleSessionTimeoutMinutes?: number;
   certificates: { messaging?: CertificateObservation; database?: CertificateObservation };
@@ -267,6 +270,16 @@ function transmissionSecurity(tenant: ChatTenant, facts: ObservedFacts, settings
   problems.push(...certificateProblems('messaging', facts.certificates.messaging, now));
   if (facts.messagingConfigCurrent !== true) problems.push(MESSAGING_CONFIG_NOT_APPLIED);
   if (facts.databaseTlsEnforced !== true) problems.push(DATABASE_TLS_NOT_ENFORCED);
+  if (facts.distributionEncryption === undefined) problems.push(notObserved('ErlangDistribution'));
+  else if (facts.distributionEncryption !== 'MutualTls') {
+    problems.push({
+      reason: 'DistributionNotMutualTls',
+      message:
+        facts.distributionEncryption === 'Plaintext'
+          ? 'ejabberd nodes exchange messages over plaintext Erlang distribution (cookie only)'
+          : 'ejabberd nodes use TLS Erlang distribution without verifying both peers against the tenant CA',
+    });
+  }
   const expected = renderNetworkPolicies(tenant, settings).map((p) => p.metadata.name);
   if (facts.networkPolicies === undefined) problems.push(notObserved('NetworkPolicies'));
   else {
@@ -277,6 +290,7 @@ function transmissionSecurity(tenant: ChatTenant, facts: ObservedFacts, settings
     reason: 'TlsOnlyAndNetworkPolicies',
     message:
       'clients connect over TLS 1.2 or newer only (STARTTLS required on 5222, direct TLS on 5223 and 5443, no plaintext port); the database accepts TLS only; ' +
+      'ejabberd nodes (and ejabberdctl) talk over TLS Erlang distribution, each side verified against the tenant CA; ' +
       `${expected.length} NetworkPolicies deny every flow but the intended ones (${expected.join(', ')})`,
   });
 }

@@ -9,5 +9,6 @@ export * from './namespace.js';
 export * from './pod-security.js';
 export { renderEjabberdConfig, type EjabberdRuntime, type EjabberdFlavour } from './ejabberd/config.js';
 export { kubernetesEjabberdRuntime } from './ejabberd/statefulset.js';
+export { CONFIG_FILES as EJABBERD_CONFIG_FILES } from './ejabberd/runtime.js';
 export { renderPgHba, renderPostgresqlConf } from './postgres/config.js';
 export * from './placeholders.js';

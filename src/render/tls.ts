@@ -84,7 +84,8 @@ function renderCertManagerCertificates(tenant: ChatTenant, settings: OperatorSet
     },
   });
   return [
-    certificate(names.messaging.tlsSecret, { dnsNames: messagingDnsNames(tenant, settings), usages: ['server auth', 'digital signature', 'key encipherment'] }),
+    // Client auth too: ejabberd nodes present it to each other over TLS Erlang distribution.
+    certificate(names.messaging.tlsSecret, { dnsNames: messagingDnsNames(tenant, settings), usages: ['server auth', 'client auth', 'digital signature', 'key encipherment'] }),
     certificate(names.database.tlsSecret, { dnsNames: databaseDnsNames(tenant, settings), usages: ['server auth', 'digital signature', 'key encipherment'] }),
     certificate(names.database.clientTlsSecret, { commonName: DATABASE_CLIENT_COMMON_NAME, usages: ['client auth', 'digital signature', 'key encipherment'] }),
   ];

@@ -75,8 +75,10 @@ describe('issuing from nothing', () => {
     expect(keyMatchesCertificate(leaf)).toBe(true);
   });
 
-  it('the server certificates are not valid as client certificates and vice versa', async () => {
-    await expect(opensslVerify(plan.certificates.ca.certPem, plan.certificates.messaging.certPem, ['-purpose', 'sslclient'])).rejects.toThrow();
+  it('the database certificates are not valid as each other\'s; the messaging one is both (TLS distribution is mutual)', async () => {
+    await expect(opensslVerify(plan.certificates.ca.certPem, plan.certificates.database.certPem, ['-purpose', 'sslclient'])).rejects.toThrow();
+    await opensslVerify(plan.certificates.ca.certPem, plan.certificates.messaging.certPem, ['-purpose', 'sslclient']);
+    await opensslVerify(plan.certificates.ca.certPem, plan.certificates.messaging.certPem, ['-purpose', 'sslserver']);
     await expect(opensslVerify(plan.certificates.ca.certPem, plan.certificates.databaseClient.certPem, ['-purpose', 'sslserver'])).rejects.toThrow();
   });
 
@@ -136,6 +138,14 @@ describe('renewal', () => {
     const replan = await planCertificates('clinic', plan.certificates, leafRequests(moved, settings), NOW, 30);
     expect(replan.issued).toEqual([{ name: 'messaging', reason: 'names changed' }]);
     expect(inspectCertificate(replan.certificates.messaging.certPem).dnsNames).toContain('chat.new-branch.example');
+  });
+
+  it('the messaging certificate serves both ends of TLS distribution; one issued for server auth only is reissued', async () => {
+    const usages = inspectCertificate(plan.certificates.messaging.certPem).extendedKeyUsages;
+    expect(usages).toEqual(expect.arrayContaining(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']));
+    const serverOnly = await issueLeaf(plan.certificates.ca, { ...requests.messaging, usage: 'server' }, NOW);
+    const replan = await planCertificates('clinic', { ...plan.certificates, messaging: serverOnly }, requests, NOW, 30);
+    expect(replan.issued).toEqual([{ name: 'messaging', reason: 'usages changed' }]);
   });
 
   it('reissues the database certificate when the provider changes its service names', async () => {

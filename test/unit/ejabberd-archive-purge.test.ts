@@ -33,7 +33,7 @@ describe('archive purge CronJob', () => {
     expect(minutes.size).toBeGreaterThan(1);
   });
 
-  it('is a restricted pod with the cookie and the client files only: no ejabberd.yml, so no database password', () => {
+  it('is a restricted pod with the cookie, the messaging certificate (TLS distribution) and the client files only: no ejabberd.yml, so no database password', () => {
     const t = tenant();
     const pod = podOf(job(t));
     expect(restrictedViolations(pod['spec'])).toEqual([]);
@@ -43,7 +43,10 @@ describe('archive purge CronJob', () => {
     const dbPassword = placeholderMaterial(t).databaseAppPassword;
     expect(Buffer.from((renderEjabberdConfigSecret(t, settings, placeholderMaterial(t))['data'] as Record<string, string>)[CONFIG_FILES.ejabberd]!, 'base64').toString()).toContain(dbPassword);
     expect(JSON.stringify(pod)).not.toContain(names.database.appSecret);
-    expect(pod['spec']['volumes'].map((v: Json) => v['secret']?.['secretName']).filter(Boolean)).toEqual([names.messaging.configMap, names.messaging.cookieSecret]);
+    expect(pod['spec']['volumes'].map((v: Json) => v['secret']?.['secretName']).filter(Boolean)).toEqual([names.messaging.configMap, names.messaging.cookieSecret, names.messaging.tlsSecret]);
+    const tls = pod['spec']['volumes'].find((v: Json) => v['name'] === 'tls');
+    expect(tls['secret']['items'].map((i: Json) => i['key'])).toEqual(['tls.crt', 'tls.key', 'ca.crt']);
+    expect(CLIENT_CONFIG_FILES).toContain(CONFIG_FILES.sslDistOptions);
   });
 
   it('may reach the ejabberd nodes on the distribution port and nothing else', () => {

@@ -85,6 +85,7 @@ function healthyFacts(tenant: ChatTenant): ObservedFacts {
     messagingConfigCurrent: true,
     databaseConfigCurrent: true,
     databaseTlsEnforced: true,
+    distributionEncryption: 'MutualTls',
     idleSessionTimeoutMinutes: tenant.spec.messaging.idleSessionTimeoutMinutes,
     certificates: { messaging: { notAfter: '2027-06-01T00:00:00Z', coversNames: true }, database: { notAfter: '2027-06-01T00:00:00Z', coversNames: true } },
     lastBackup: { time: '2026-11-23T02:05:00Z', succeeded: true, verified: true },
@@ -129,6 +130,7 @@ describe('computeSafeguards', () => {
     expect(v.EncryptionAtRest.message).toContain('StorageClass "encrypted-ssd" is listed in the operator setting encryptedStorageClasses');
     expect(v.AccessControl.message).toContain('1 administrator account(s)');
     expect(v.TransmissionSecurity.message).toContain(names.network.defaultDeny);
+    expect(v.TransmissionSecurity.message).toContain('TLS Erlang distribution');
     expect(v.Integrity.message).toContain('2026-11-23T02:05:00Z');
   });
 
@@ -158,6 +160,9 @@ describe('computeSafeguards', () => {
     ['messaging certificate for other names', (f) => ({ ...f, certificates: { ...f.certificates, messaging: { notAfter: '2027-06-01T00:00:00Z', coversNames: false } } }), ['TransmissionSecurity'], 'CertificateNamesMismatch', 'does not cover every name'],
     ['a flow policy missing', (f) => ({ ...f, networkPolicies: f.networkPolicies!.filter((n) => n !== names.network.allowDns && n !== names.network.backupEgress) }), ['TransmissionSecurity'], 'NetworkPoliciesMissing', 'NetworkPolicies missing: allow-dns, backup-egress'],
     ['network policies not observed', (f) => ({ ...f, networkPolicies: undefined }), ['AccessControl', 'TransmissionSecurity'], 'NetworkPoliciesNotObserved', 'network policies has not been observed'],
+    ['Erlang distribution in plaintext', (f) => ({ ...f, distributionEncryption: 'Plaintext' }), ['TransmissionSecurity'], 'DistributionNotMutualTls', 'plaintext Erlang distribution'],
+    ['Erlang distribution without peer verification', (f) => ({ ...f, distributionEncryption: 'TlsWithoutPeerVerification' }), ['TransmissionSecurity'], 'DistributionNotMutualTls', 'without verifying both peers'],
+    ['Erlang distribution not observed', (f) => ({ ...f, distributionEncryption: undefined }), ['TransmissionSecurity'], 'ErlangDistributionNotObserved', 'erlang distribution has not been observed'],
   ])('%s', (_name, breakIt, broken, reason, fragment) => {
     const v = verdicts(tenant, breakIt(healthyFacts(tenant)));
     for (const name of SAFEGUARD_NAMES) expect(v[name].holds, name).toBe(!broken.includes(name));

@@ -6,14 +6,15 @@ import { hardenContainers, restrictedPodSecurityContext } from '../pod-security.
 import { DEFAULT_RESOURCES, resourceRequirements } from '../resources.js';
 import type { KubeObject } from '../types.js';
 import { CLIENT_CONFIG_FILES } from './config-files.js';
-import { EJABBERD_UID, ERLANG_VM_SECURITY_CONTEXT, POD_PATHS } from './pod-layout.js';
+import { tlsSecretNames } from '../tls.js';
+import { EJABBERD_UID, ERLANG_VM_SECURITY_CONTEXT, POD_PATHS, TLS_DIR, messagingTlsVolume } from './pod-layout.js';
 import { CONFIG_FILES } from './runtime.js';
 
 // Message archive retention (spec.messaging.archiveRetentionDays), enforced daily. ejabberd has no
 // retention setting for its archive; its own command delete_old_mam_messages does the deleting, so the
 // rows go the way ejabberd expects (and with whatever schema the running version has). The job is a
-// short-lived ejabberdctl client: it reaches a node over Erlang distribution with the tenant's cookie
-// and mounts no database password.
+// short-lived ejabberdctl client: it reaches a node over TLS Erlang distribution with the tenant's
+// cookie and messaging certificate, and mounts no database password.
 
 export const ARCHIVE_PURGE_APP = 'ejabberd-archive-purge';
 
@@ -63,6 +64,8 @@ export function renderArchivePurgeCronJob(tenant: ChatTenant, settings: Operator
                   volumeMounts: [
                     { name: 'config', mountPath: POD_PATHS.configDir, readOnly: true },
                     { name: 'cookie', mountPath: POD_PATHS.cookieFile.replace(/\/[^/]+$/, ''), readOnly: true },
+                    // Its identity on TLS distribution: nodes accept only the tenant's certificate.
+                    { name: 'tls', mountPath: TLS_DIR, readOnly: true },
                     { name: 'runtime', mountPath: POD_PATHS.home },
                     { name: 'tmp', mountPath: '/tmp' },
                   ],
@@ -72,6 +75,7 @@ export function renderArchivePurgeCronJob(tenant: ChatTenant, settings: Operator
                 // Only the client files: ejabberd.yml (and with it the database password) stays out.
                 { name: 'config', secret: { secretName: names.messaging.configMap, defaultMode: 0o440, items: CLIENT_CONFIG_FILES.map((f) => ({ key: f, path: f })) } },
                 { name: 'cookie', secret: { secretName: names.messaging.cookieSecret, defaultMode: 0o440, items: [{ key: 'cookie', path: 'cookie' }] } },
+                messagingTlsVolume(tlsSecretNames(tenant).messaging),
                 { name: 'runtime', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
                 { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
               ],

@@ -1,4 +1,5 @@
 import type { EjabberdRuntime } from './runtime.js';
+import { tlsDistributionErlOptions } from './tls-distribution.js';
 
 // ejabberdctl.cfg and inetrc: how every ejabberdctl invocation of a node reaches it (the server
 // itself, the node script, probes, an admin's `kubectl exec`, the archive purge job).
@@ -8,7 +9,8 @@ import type { EjabberdRuntime } from './runtime.js';
  * node listens on one fixed port and dials its peers on that same port, so no port range is open and
  * no epmd daemon outlives a node. ejabberdctl clients get -dist_listen false and open no port at all.
  * CTL_OVER_HTTP (25.03+ images) is switched off: it needs a listener this configuration does not
- * have, and the classic path works on every version.
+ * have, and the classic path works on every version. ERL_OPTIONS switches distribution to TLS for
+ * the server and every client alike (tls-distribution.ts).
  */
 export function renderEjabberdctlConfig(runtime: EjabberdRuntime): string {
   const lines = [
@@ -16,6 +18,7 @@ export function renderEjabberdctlConfig(runtime: EjabberdRuntime): string {
     `ERL_DIST_PORT=${runtime.distribution.port}`,
     ...(runtime.distribution.interface ? [`INET_DIST_INTERFACE=${runtime.distribution.interface}`] : []),
     'CTL_OVER_HTTP=',
+    `ERL_OPTIONS="${tlsDistributionErlOptions(runtime)}"`,
     // Crash dumps would hold session state (message contents): never write them.
     'ERL_CRASH_DUMP_BYTES=0',
     'export ERL_CRASH_DUMP_BYTES',

@@ -1,6 +1,7 @@
 import { tenantNamespace, type ChatTenant, type OperatorSettings } from '../../api/index.js';
 import { names, ports } from '../names.js';
 import type { TenantMaterial } from '../types.js';
+import type { Volume } from '../wire.js';
 import type { EjabberdPaths, EjabberdRuntime } from './runtime.js';
 
 // How an ejabberd node is laid out inside the official image (ghcr.io/processone/ejabberd):
@@ -33,7 +34,16 @@ export const POD_PATHS: EjabberdPaths = {
   adminSecretDir: '/etc/ejabberd-admins',
 };
 
+/** The messaging certificate: XMPP listeners and TLS distribution (with the tenant CA, ca.crt). */
 export const TLS_DIR = '/etc/ejabberd-tls';
+
+/**
+ * The messaging certificate's Secret, mounted at TLS_DIR by every container that runs an Erlang VM:
+ * the server and the ejabberdctl clients all need it (and the CA) to speak TLS distribution.
+ */
+export function messagingTlsVolume(secretName: string): Volume {
+  return { name: 'tls', secret: { secretName, defaultMode: 0o440, items: ['tls.crt', 'tls.key', 'ca.crt'].map((key) => ({ key, path: key })) } };
+}
 export const DB_CA_DIR = '/etc/ejabberd-db-ca';
 
 /** The highest replica count the spec admits: every ordinal below it is a potential peer. */
@@ -73,7 +83,7 @@ export function kubernetesEjabberdRuntime(tenant: ChatTenant, settings: Operator
       password: material.databaseAppPassword,
       caFile: `${DB_CA_DIR}/ca.crt`,
     },
-    distribution: { port: ports.erlangDistribution },
+    distribution: { port: ports.erlangDistribution, tls: { certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key`, caFile: `${TLS_DIR}/ca.crt` } },
     clusterPeers: clusterPeerNames(tenant, settings),
     paths: POD_PATHS,
   };

@@ -38,7 +38,12 @@ export interface EjabberdRuntime {
    * network policy can allow exactly it; interface pins the listener to one address (tests run
    * several nodes on one machine, each on its own loopback address).
    */
-  distribution: { port: number; interface?: string };
+  distribution: {
+    port: number;
+    interface?: string;
+    /** TLS distribution: this node's certificate and key (the messaging certificate) and the tenant CA. */
+    tls: { certFile: string; keyFile: string; caFile: string };
+  };
   /**
    * Node names a starting node may join, in order of preference. A node tries them until one
    * answers, so the list may name nodes that do not exist (yet).
@@ -53,6 +58,7 @@ export const CONFIG_FILES = {
   ejabberdctl: 'ejabberdctl.cfg',
   inetrc: 'inetrc',
   nodeScript: 'ejabberd-node.sh',
+  sslDistOptions: 'ssl-dist.conf',
 } as const;
 
 /** The readiness marker: written once the node has joined its cluster and provisioned the admins. */

@@ -9,7 +9,7 @@ import { tlsSecretNames } from '../tls.js';
 import type { KubeObject, TenantMaterial } from '../types.js';
 import type { PodTemplate, Volume } from '../wire.js';
 import { renderEjabberdConfigFiles } from './config-files.js';
-import { DB_CA_DIR, EJABBERD_UID, ERLANG_VM_SECURITY_CONTEXT, POD_PATHS, TLS_DIR, erlangNodeNameTemplate, kubernetesEjabberdRuntime } from './pod-layout.js';
+import { DB_CA_DIR, EJABBERD_UID, ERLANG_VM_SECURITY_CONTEXT, POD_PATHS, TLS_DIR, erlangNodeNameTemplate, kubernetesEjabberdRuntime, messagingTlsVolume } from './pod-layout.js';
 import { CONFIG_FILES, readyFile } from './runtime.js';
 
 export { EJABBERD_UID, erlangNodeHost, kubernetesEjabberdRuntime } from './pod-layout.js';
@@ -101,10 +101,7 @@ export function renderEjabberdStatefulSet(tenant: ChatTenant, settings: Operator
         secretVolume('config', names.messaging.configMap),
         secretVolume('cookie', names.messaging.cookieSecret, [{ key: 'cookie', path: 'cookie' }]),
         secretVolume('admins', names.messaging.adminSecret),
-        secretVolume('tls', tls.messaging, [
-          { key: 'tls.crt', path: 'tls.crt' },
-          { key: 'tls.key', path: 'tls.key' },
-        ]),
+        messagingTlsVolume(tls.messaging),
         secretVolume('database-ca', tls.database, [{ key: 'ca.crt', path: 'ca.crt' }]),
         // Mnesia holds cluster membership and volatile tables only; it is rebuilt on join.
         { name: 'mnesia', emptyDir: { sizeLimit: '1Gi' } },

@@ -14,7 +14,10 @@ import { freePort } from './ports.js';
 // paths, loopback addresses and ports adapted through EjabberdRuntime, started by the rendered node
 // script ("start"), as a non-root user, with its own spool, logs and HOME in a temp dir. Several nodes
 // can run side by side: each binds its own loopback address, all share one distribution port number
-// (ERL_DIST_PORT, no epmd), exactly as pods do.
+// (ERL_DIST_PORT, no epmd), exactly as pods do. Nodes are named as pods are (ejabberd@<pod>.<headless
+// service>.<ns>.svc.<domain>), because TLS distribution checks that name against the certificate:
+// a hosts file of the stack, bind-mounted over /etc/hosts in a mount namespace of the node's own
+// processes only, resolves those names to loopback addresses for getent and Erlang alike.
 
 export const DEBIAN_EJABBERDCTL = '/usr/sbin/ejabberdctl';
 export const RUN_AS = 'ejabberd';
@@ -23,6 +26,10 @@ export interface EjabberdNodeOptions {
   tenant: ChatTenant;
   /** A loopback address of its own, e.g. 127.0.0.2. */
   address: string;
+  /** The host part of the node name (a pod's name under the headless Service). */
+  hostName: string;
+  /** Replaces /etc/hosts for the node's processes (resolves every node's host name). */
+  hostsFile?: string;
   /** Port number of Erlang distribution, the same for every node of a cluster. */
   distributionPort: number;
   /** Candidate peers, in the order the node script tries them. */
@@ -30,6 +37,8 @@ export interface EjabberdNodeOptions {
   cookie: string;
   /** The tenant CA and the messaging certificate (names of the XMPP domains). */
   tls: { ca: string; server: KeyPairPem };
+  /** Identity and trust on TLS distribution when they differ from tls (a node of another tenant). */
+  distributionTls?: { ca: string; identity: KeyPairPem };
   database: { host: string; port: number; database: string; user: string; password: string; caPem: string };
   adminPasswords: Record<string, string>;
   /** Wait until the node marks itself ready (default); false returns as soon as it runs. */
@@ -80,11 +89,15 @@ export function uidGid(user: string): { uid: number; gid: number } {
  * ejabberd user itself. The pods run as a non-root user directly, so the tests do too: setpriv
  * switches to the ejabberd user and execs, keeping the environment and the process id.
  */
-export function asEjabberd(command: string, args: string[]): { cmd: string; args: string[] } {
+export function asEjabberd(command: string, args: string[], hostsFile?: string): { cmd: string; args: string[] } {
   const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
-  if (me === RUN_AS) return { cmd: command, args };
-  if (process.getuid?.() !== 0) throw new Error(`the ejabberd workload tests run as root or as the ${RUN_AS} user (Debian's ejabberdctl allows nothing else), not as ${me}`);
-  return { cmd: 'setpriv', args: ['--reuid', RUN_AS, '--regid', RUN_AS, '--init-groups', '--', command, ...args] };
+  if (process.getuid?.() !== 0 && (me !== RUN_AS || hostsFile)) {
+    throw new Error(`the ejabberd workload tests run as root (or as the ${RUN_AS} user without a hosts file; Debian's ejabberdctl allows nothing else), not as ${me}`);
+  }
+  const switched = me === RUN_AS ? [command, ...args] : ['setpriv', '--reuid', RUN_AS, '--regid', RUN_AS, '--init-groups', '--', command, ...args];
+  if (!hostsFile) return { cmd: switched[0]!, args: switched.slice(1) };
+  // A private mount namespace (unshare's default propagation is private): the machine's /etc/hosts is untouched.
+  return { cmd: 'unshare', args: ['--mount', '--', '/bin/sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, ...switched] };
 }
 
 function write(path: string, content: string, mode = 0o640): void {
@@ -111,7 +124,11 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
     ports: { c2sStartTls: await freePort(), c2sDirectTls: await freePort(), https: await freePort(), s2s: await freePort() },
     tls: { certFile: join(dir, 'tls', 'tls.crt'), keyFile: join(dir, 'tls', 'tls.key') },
     sql: { server: options.database.host, port: options.database.port, database: options.database.database, username: options.database.user, password: options.database.password, caFile: join(dir, 'tls', 'database-ca.crt') },
-    distribution: { port: options.distributionPort, interface: options.address },
+    distribution: {
+      port: options.distributionPort,
+      interface: options.address,
+      tls: { certFile: join(dir, 'tls', 'dist.crt'), keyFile: join(dir, 'tls', 'dist.key'), caFile: join(dir, 'tls', 'ca.crt') },
+    },
     clusterPeers: options.peers ?? [],
     paths,
   };
@@ -119,6 +136,11 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
   write(runtime.tls.certFile, options.tls.server.certPem);
   write(runtime.tls.keyFile, options.tls.server.keyPem, 0o600);
   write(runtime.sql.caFile, options.database.caPem);
+  // In a pod both come from the messaging certificate's Secret; apart here so a test can make a stranger.
+  const dist = options.distributionTls ?? { ca: options.tls.ca, identity: options.tls.server };
+  write(runtime.distribution.tls.certFile, dist.identity.certPem);
+  write(runtime.distribution.tls.keyFile, dist.identity.keyPem, 0o600);
+  write(runtime.distribution.tls.caFile, dist.ca);
   write(paths.cookieFile, options.cookie, 0o440);
   for (const jid of adminJids(tenant)) {
     const password = options.adminPasswords[jid];
@@ -126,7 +148,7 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
     write(join(paths.adminSecretDir, adminSecretKey(jid)), password, 0o440);
   }
   for (const [name, content] of Object.entries(renderEjabberdConfigFiles(tenant, runtime))) write(join(paths.configDir, name), content, 0o440);
-  const nodeName = `ejabberd@${options.address}`;
+  const nodeName = `ejabberd@${options.hostName}`;
   if (process.getuid?.() === 0) {
     const { uid, gid } = uidGid(RUN_AS);
     spawnSync('chown', ['-R', `${uid}:${gid}`, dir]);
@@ -142,7 +164,7 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
   let exit: Promise<number | null> = Promise.resolve(null);
 
   const run = (command: string, args: string[], home = paths.home): CtlResult => {
-    const c = asEjabberd(command, args);
+    const c = asEjabberd(command, args, options.hostsFile);
     const r = spawnSync(c.cmd, c.args, { encoding: 'utf8', env: env(home), cwd: dir, timeout: 120_000 });
     return { code: r.status ?? -1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
   };
@@ -164,7 +186,7 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
     async start(waitReady = true) {
       // Not ready until this run says so (a killed run leaves its marker behind, as in a pod).
       rmSync(readyFile(paths), { force: true });
-      const c = asEjabberd('/bin/sh', [script, 'start']);
+      const c = asEjabberd('/bin/sh', [script, 'start'], options.hostsFile);
       const out = openSync(logFile, 'a');
       child = spawn(c.cmd, c.args, { env: env(paths.home), cwd: dir, stdio: ['ignore', out, out], detached: true });
       exit = new Promise((resolve) => child!.once('exit', (code) => resolve(code)));

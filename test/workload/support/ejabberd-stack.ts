@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChatTenant } from '../../../src/api/index.js';
 import { issueLeaf, issueTenantCa } from '../../../src/controller/certificates.js';
 import { adminJids, messagingDnsNames, type KeyPairPem } from '../../../src/render/index.js';
@@ -9,6 +12,8 @@ import { freePort } from './ports.js';
 import { startEjabberdNode, type EjabberdNode } from './ejabberd-node.js';
 import { WORKLOAD_PACKAGES, ensureDebianPackages } from './debian.js';
 import { stopIfLaterStepsFail } from './setup-steps.js';
+import { erlangNodeHost } from '../../../src/render/ejabberd/pod-layout.js';
+import { startTcpRelay, type TcpRelay } from './tcp-relay.js';
 
 // One tenant's messaging stack on this machine: its CA, its PostgreSQL (TLS + SCRAM only) with the
 // ejabberd schema, the secret material a pod would find in its Secrets, and as many ejabberd nodes as
@@ -25,6 +30,8 @@ export interface NodeOverrides {
   waitReady?: boolean;
   /** Peers to try instead of the stack's (an empty list keeps the node out of any cluster). */
   peers?: string[];
+  /** Certificate and CA on TLS distribution instead of the tenant's (a node of another tenant). */
+  distributionTls?: { ca: string; identity: KeyPairPem };
 }
 
 export interface EjabberdStack {
@@ -38,7 +45,12 @@ export interface EjabberdStack {
   nodes: EjabberdNode[];
   /** Starts a node on 127.0.0.<n>; the peer list names nodes 2..(1 + peerCount). */
   addNode(n: number, overrides?: NodeOverrides): Promise<EjabberdNode>;
+  /** ejabberd@<pod host name>, the name node n has (as pod ordinal n would). */
   nodeName(n: number): string;
+  /** The hosts file every node's processes see as /etc/hosts. */
+  hostsFile: string;
+  /** With relayDistribution: the relay in front of node n's distribution port. */
+  relays: Map<number, TcpRelay>;
   stop(): Promise<void>;
 }
 
@@ -46,7 +58,16 @@ export interface EjabberdStackOptions {
   peerCount?: number;
   /** The SQL schema to load (default: Debian's pg.new.sql); tests of a failing setup point it elsewhere. */
   schemaFile?: string;
+  /**
+   * Puts a recording TCP relay (on 127.0.0.<n + 100>) in front of each node's distribution port and
+   * resolves the node's host name to it, so every distribution connection to the node is captured.
+   */
+  relayDistribution?: boolean;
 }
+
+/** Node numbers a stack can name (loopback addresses 127.0.0.2 to 127.0.0.20). */
+const NODE_NUMBERS = Array.from({ length: 19 }, (_, i) => i + 2);
+const relayAddress = (n: number) => `127.0.0.${n + 100}`;
 
 export async function startEjabberdStack(tenant: ChatTenant, options: EjabberdStackOptions = {}): Promise<EjabberdStack> {
   // Everything the stack runs is installed before anything starts (the schema file is ejabberd's).
@@ -55,11 +76,22 @@ export async function startEjabberdStack(tenant: ChatTenant, options: EjabberdSt
   const ca = await issueTenantCa(tenant.metadata.name, now);
   // ejabberd checks the database certificate against the address it dials (ejabberd#4180): name 127.0.0.1 too.
   const postgresLeaf = await issueLeaf(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' }, now);
-  // The same names the operator puts in the messaging certificate.
-  const xmppLeaf = await issueLeaf(ca, { commonName: tenant.spec.xmppDomains[0]!, dnsNames: messagingDnsNames(tenant, defaultSettings()), usage: 'server' }, now);
+  // The same names and usages the operator puts in the messaging certificate.
+  const xmppLeaf = await issueLeaf(ca, { commonName: tenant.spec.xmppDomains[0]!, dnsNames: messagingDnsNames(tenant, defaultSettings()), usage: 'peer' }, now);
+  const hostsDir = mkdtempSync(join(tmpdir(), 'cto-hosts-'));
+  const hostsFile = join(hostsDir, 'hosts');
+  const nodeHost = (n: number) => erlangNodeHost(tenant, defaultSettings(), n);
+  writeFileSync(
+    hostsFile,
+    `${readFileSync('/etc/hosts', 'utf8')}\n# ejabberd workload stack\n${NODE_NUMBERS.map((n) => `${options.relayDistribution ? relayAddress(n) : `127.0.0.${n}`} ${nodeHost(n)}`).join('\n')}\n`,
+    { mode: 0o644 },
+  );
   const postgres = await startPostgres({ tls: { ca: ca.certPem, server: postgresLeaf } });
   return stopIfLaterStepsFail(
-    () => postgres.stop(),
+    async () => {
+      await postgres.stop();
+      rmSync(hostsDir, { recursive: true, force: true });
+    },
     async () => {
       const db = await createEjabberdDatabase(postgres, { password: credential(), ...(options.schemaFile ? { schemaFile: options.schemaFile } : {}) });
       const stack: EjabberdStack = {
@@ -71,12 +103,20 @@ export async function startEjabberdStack(tenant: ChatTenant, options: EjabberdSt
         distributionPort: await freePort(),
         adminPasswords: Object.fromEntries(adminJids(tenant).map((jid) => [jid, credential()])),
         nodes: [],
-        nodeName: (n) => `ejabberd@127.0.0.${n}`,
+        nodeName: (n) => `ejabberd@${nodeHost(n)}`,
+        hostsFile,
+        relays: new Map(),
         async addNode(n, overrides = {}) {
+          if (options.relayDistribution && !stack.relays.has(n)) {
+            stack.relays.set(n, await startTcpRelay({ host: relayAddress(n), port: stack.distributionPort }, { host: `127.0.0.${n}`, port: stack.distributionPort }));
+          }
           const peers = overrides.peers ?? Array.from({ length: options.peerCount ?? 1 }, (_, i) => stack.nodeName(i + 2));
           const node = await startEjabberdNode({
             tenant,
             address: `127.0.0.${n}`,
+            hostName: nodeHost(n),
+            hostsFile,
+            ...(overrides.distributionTls ? { distributionTls: overrides.distributionTls } : {}),
             distributionPort: stack.distributionPort,
             peers,
             cookie: stack.cookie,
@@ -90,7 +130,9 @@ export async function startEjabberdStack(tenant: ChatTenant, options: EjabberdSt
         },
         async stop() {
           for (const node of stack.nodes.reverse()) await node.dispose();
+          for (const relay of stack.relays.values()) await relay.close();
           await postgres.stop();
+          rmSync(hostsDir, { recursive: true, force: true });
         },
       };
       return stack;
