@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import xml from '@xmpp/xml';
 import { minimalSpec, tenantFixture } from '../support/tenants.js';
 import { credential, startEjabberdStack, type EjabberdStack } from './support/ejabberd-stack.js';
 import type { EjabberdNode } from './support/ejabberd-node.js';
 import { loginXmpp, type XmppSession } from './support/ejabberd-client.js';
+import { clusterMembers, expectDelivered } from './support/cluster-checks.js';
 
 // Two ejabberd nodes on this machine, started the way the StatefulSet starts its pods: the same
 // rendered node script, the same peer list for both, Erlang distribution over TLS on one shared port
@@ -25,20 +25,7 @@ async function login(node: EjabberdNode, username: string, password: string): Pr
   return s;
 }
 
-/** The members a node sees, without the quotes 23.01 prints. */
-const members = (node: EjabberdNode) =>
-  node
-    .ctl('list_cluster')
-    .output.split('\n')
-    .map((l) => l.replace(/'/g, '').trim())
-    .filter((l) => l.includes('@'))
-    .sort();
 
-async function expectDelivered(from: XmppSession, to: XmppSession, text: string): Promise<void> {
-  const arrived = to.next((s) => s.getChildText('body') === text);
-  await from.send(xml('message', { to: to.jid.replace(/\/.*/, ''), type: 'chat' }, xml('body', {}, text)));
-  expect((await arrived).attrs['from']).toMatch(new RegExp(`^${from.jid.replace(/\/.*/, '')}/`));
-}
 
 beforeAll(async () => {
   stack = await startEjabberdStack(tenant, { peerCount: 2 });
@@ -56,8 +43,8 @@ describe('ejabberd cluster', () => {
   it('the second node joins the first on start, and the admin account is provisioned once for both', () => {
     expect(first.log()).toMatch(/no peer answered: this node starts the cluster/);
     expect(second.log()).toContain(`joined the cluster through ${stack.nodeName(2)}`);
-    expect(members(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
-    expect(members(second)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
+    expect(clusterMembers(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
+    expect(clusterMembers(second)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
     expect(first.log()).toMatch(/registered admin account alice@/);
     expect(second.log()).toMatch(/admin account alice@\S+ exists/);
   });
@@ -77,7 +64,7 @@ describe('ejabberd cluster', () => {
     // leave_cluster stops the node: its script ends on its own, and its clients are disconnected.
     expect(await second.stop()).toBe(0);
     await bobOnSecond.ended;
-    expect(members(first)).toEqual([stack.nodeName(2)]);
+    expect(clusterMembers(first)).toEqual([stack.nodeName(2)]);
 
     const alice = await login(first, 'alice', stack.adminPasswords[`alice@${domain}`]!);
     const bob = await login(first, 'bob', bobPassword);
@@ -87,7 +74,7 @@ describe('ejabberd cluster', () => {
   it('a replacement pod (fresh Mnesia directory) joins again', async () => {
     second.wipeSpool();
     await second.start();
-    expect(members(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
+    expect(clusterMembers(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
     const alice = await login(first, 'alice', stack.adminPasswords[`alice@${domain}`]!);
     const bob = await login(second, 'bob', bobPassword);
     await expectDelivered(alice, bob, 'after the rejoin');
@@ -97,8 +84,8 @@ describe('ejabberd cluster', () => {
     await second.kill();
     second.wipeSpool();
     await second.start();
-    expect(members(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
-    expect(members(second)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
+    expect(clusterMembers(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
+    expect(clusterMembers(second)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
     const alice = await login(first, 'alice', stack.adminPasswords[`alice@${domain}`]!);
     const bob = await login(second, 'bob', bobPassword);
     await expectDelivered(bob, alice, 'after a crash');

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import xml from '@xmpp/xml';
 import { defaultSettings } from '../../src/api/index.js';
 import { issueLeaf, issueTenantCa } from '../../src/controller/certificates.js';
 import { messagingDnsNames } from '../../src/render/index.js';
@@ -13,6 +12,7 @@ import { minimalSpec, tenantFixture } from '../support/tenants.js';
 import { credential, startEjabberdStack, type EjabberdStack } from './support/ejabberd-stack.js';
 import { asEjabberd, type EjabberdNode } from './support/ejabberd-node.js';
 import { loginXmpp, type XmppSession } from './support/ejabberd-client.js';
+import { clusterMembers, expectDelivered } from './support/cluster-checks.js';
 
 // Erlang distribution over TLS between two real ejabberd nodes (Debian's 23.01) configured by the
 // renderer. A recording relay sits in front of each node's distribution port (the node's host name
@@ -35,19 +35,7 @@ async function login(node: EjabberdNode, username: string, password: string): Pr
   return s;
 }
 
-const members = (node: EjabberdNode) =>
-  node
-    .ctl('list_cluster')
-    .output.split('\n')
-    .map((l) => l.replace(/'/g, '').trim())
-    .filter((l) => l.includes('@'))
-    .sort();
 
-async function expectDelivered(from: XmppSession, to: XmppSession, text: string): Promise<void> {
-  const arrived = to.next((s) => s.getChildText('body') === text);
-  await from.send(xml('message', { to: to.jid.replace(/\/.*/, ''), type: 'chat' }, xml('body', {}, text)));
-  expect((await arrived).attrs['from']).toMatch(new RegExp(`^${from.jid.replace(/\/.*/, '')}/`));
-}
 
 /** A bare Erlang VM with the tenant's cookie that pings node 2, as an intruder without a certificate would. */
 function probe(extraArgs: string[]): string {
@@ -74,7 +62,7 @@ afterAll(async () => {
 
 describe('TLS Erlang distribution', () => {
   it('the nodes cluster over TLS: every distribution connection opens with a TLS handshake', () => {
-    expect(members(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
+    expect(clusterMembers(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
     const connections = [...stack.relays.values()].flatMap((r) => r.connections).filter((c) => c.fromClient.length > 0);
     expect(connections.length).toBeGreaterThan(0);
     // A TLS record of type handshake (22), version 3.x; plain distribution starts with a length and 'N'.
@@ -106,8 +94,8 @@ describe('TLS Erlang distribution', () => {
     // It trusts both CAs (its own ejabberdctl must reach it), so only the tenant nodes' check can refuse it.
     const intruder = await stack.addNode(4, { distributionTls: { ca: `${stack.ca.certPem.trim()}\n${otherCa.certPem.trim()}\n`, identity: foreign }, peers: [stack.nodeName(2), stack.nodeName(3)] });
     expect(intruder.log()).toMatch(/no peer answered: this node starts the cluster/);
-    expect(members(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
-    expect(members(intruder)).toEqual([stack.nodeName(4)]);
+    expect(clusterMembers(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
+    expect(clusterMembers(intruder)).toEqual([stack.nodeName(4)]);
     expect(await intruder.stop()).toBe(0);
   }, 240_000);
 
@@ -135,6 +123,6 @@ describe('TLS Erlang distribution', () => {
     spawnSync('chmod', ['755', scratch]);
     expect(probe(['-proto_dist', 'inet_tls', '-ssl_dist_optfile', clientOnly])).toMatch(/^pang$/m);
     expect(probe([])).toMatch(/^pang$/m);
-    expect(members(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
+    expect(clusterMembers(first)).toEqual([stack.nodeName(2), stack.nodeName(3)]);
   }, 120_000);
 });
