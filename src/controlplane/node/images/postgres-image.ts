@@ -1,8 +1,8 @@
 /**
  * Files that make Debian's PostgreSQL 15 behave like the official postgres image for the
  * operator's standalone database (src/render/postgres/standalone.ts): user postgres with uid and
- * gid 999, an entrypoint that initialises an empty PGDATA from POSTGRES_USER, POSTGRES_PASSWORD
- * and POSTGRES_INITDB_ARGS, runs /docker-entrypoint-initdb.d/*.sql and *.sh once, and then
+ * gid 999, an entrypoint that initialises an empty PGDATA from POSTGRES_USER, POSTGRES_PASSWORD_FILE
+ * (or POSTGRES_PASSWORD) and POSTGRES_INITDB_ARGS, runs /docker-entrypoint-initdb.d/*.sql and *.sh once, and then
  * execs `postgres "$@"`.
  */
 export const POSTGRES_IMAGE_UID = 999;
@@ -18,7 +18,13 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   mkdir -p "$PGDATA"
   chmod 700 "$PGDATA"
   pwfile=$(mktemp)
-  printf '%s\\n' "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}" > "$pwfile"
+  # The operator hands the password over as a file (POSTGRES_PASSWORD_FILE), as the official image
+  # accepts it; it is copied straight to initdb's password file and never enters the environment.
+  if [ -n "\${POSTGRES_PASSWORD_FILE:-}" ]; then
+    cat "$POSTGRES_PASSWORD_FILE" > "$pwfile"
+  else
+    printf '%s\\n' "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE must be set}" > "$pwfile"
+  fi
   # shellcheck disable=SC2086
   initdb --username="$POSTGRES_USER" --pwfile="$pwfile" \${POSTGRES_INITDB_ARGS:-}
   rm -f "$pwfile"

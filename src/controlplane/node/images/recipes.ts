@@ -107,7 +107,9 @@ export const EJABBERD_IMAGE: ImageRecipe = {
   rootfs: {
     kind: "debian",
     suite: "bookworm",
-    packages: ["ejabberd", "tini"],
+    // Debian ships ejabberd's PostgreSQL driver apart (erlang-p1-pgsql); without it ejabberd cannot start
+    // with sql_type pgsql ("no such file or directory: p1_pgsql.app").
+    packages: ["ejabberd", "erlang-p1-pgsql", "tini"],
     essentialHook: addUserLines("ejabberd", EJABBERD_IMAGE_UID, EJABBERD_IMAGE_HOME),
     customizeHook: [
       "set -e",
