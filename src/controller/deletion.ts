@@ -2,9 +2,8 @@ import type { Logger } from 'pino';
 import { API_GROUP_VERSION, FINALIZER, KIND, tenantNamespace, type ChatTenantObject } from '../api/index.js';
 import { ANNOTATION_RETAIN, LABEL_TENANT, MANAGED_BY } from '../render/index.js';
 import type { Json } from '../kube/client.js';
-import { apiVersionOf, RESOURCE_TYPES, type ResourceType } from '../kube/resources.js';
+import { apiVersionOf } from '../kube/resources.js';
 import { ownsNamespace, type ObservedNamespace } from './adoption.js';
-import { OPTIONAL_OWNED_KINDS, OWNED_KINDS } from './caches.js';
 import type { ReconcileContext, ReconcileResult } from './context.js';
 import { tenantRef } from './tenant-ref.js';
 import { forgetTenantMetrics } from './report.js';
@@ -48,8 +47,6 @@ function isData(o: Json): boolean {
   return kind === 'PersistentVolumeClaim' || kind === 'Secret' || metaOf(o).annotations?.[ANNOTATION_RETAIN] === 'true';
 }
 
-const resourceByKind = (kind: string): ResourceType => RESOURCE_TYPES.find((r) => r.kind === kind && r.namespaced)!;
-
 /**
  * The tenant's objects as the API server has them now: its namespace (only when this ChatTenant owns
  * it), every labelled object of a kind the operator writes, and every volume claim in the namespace
@@ -60,12 +57,8 @@ async function liveObjectsOf(ctx: ReconcileContext, raw: ChatTenantObject): Prom
   const namespace = await ctx.objects.get<Json>({ apiVersion: 'v1', kind: 'Namespace', name });
   if (!namespace || !ownsNamespace(raw, namespace as unknown as ObservedNamespace)) return { objects: [] };
   const labelSelector = `${LABEL_TENANT}=${raw.metadata.name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
-  const kinds = [
-    ...OWNED_KINDS.map(resourceByKind),
-    ...Object.entries(OPTIONAL_OWNED_KINDS)
-      .filter(([, crd]) => ctx.caches.crdInstalled(crd))
-      .map(([kind]) => resourceByKind(kind)),
-  ];
+  // The kinds the caches watch (optional ones once their CRD exists): every kind the operator writes.
+  const kinds = [...ctx.caches.owned.values()].map((informer) => informer.resource);
   const objects: Json[] = [];
   for (const resource of kinds) {
     const all = resource.kind === 'PersistentVolumeClaim';
