@@ -42,6 +42,13 @@ export const OperatorSettings = z
     operatorImage: z
       .object({ registry: z.string(), repository: z.string(), tag: z.string() })
       .default({ ...DEFAULT_IMAGES.operator }),
+    /**
+     * Which ejabberd the messaging images run, for the option names that differ between releases:
+     * "official-image" is ghcr.io/processone/ejabberd 25.10 or newer (the default image);
+     * "debian-23.01" is Debian bookworm's ejabberd package laid out like the official image (what the
+     * local real node builds, since these machines reach no container registry).
+     */
+    ejabberdFlavour: z.enum(['official-image', 'debian-23.01']).default('official-image'),
     /** Whether to render Prometheus Operator objects (ServiceMonitor, PodMonitor) for each tenant. */
     prometheusOperator: z.boolean().default(false),
   })

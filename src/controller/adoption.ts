@@ -1,5 +1,5 @@
 import { API_GROUP, KIND, RESERVED_NAMESPACES, tenantNamespace, type ChatTenant, type ChatTenantObject } from '../api/index.js';
-import { ANNOTATION_TENANT_UID, LABEL_TENANT, MANAGED_BY } from '../render/index.js';
+import { ANNOTATION_TENANT_UID, LABEL_TENANT, MANAGED_BY, serviceSubdomains } from '../render/index.js';
 import { backupTargetConflict } from './backup-target-claim.js';
 
 // Before the operator writes anything for a tenant it makes sure the ground is its own: the namespace
@@ -88,7 +88,7 @@ function namespaceRefusal(tenant: ChatTenant, namespace: string, existing: Obser
 
 /** Domains a tenant's server answers for, including the service subdomains its certificate covers. */
 function servedNames(domains: readonly string[]): Set<string> {
-  return new Set(domains.flatMap((d) => [d, `upload.${d}`, `conference.${d}`]));
+  return new Set(domains.flatMap((d) => [d, ...serviceSubdomains(d)]));
 }
 
 function domainsOf(other: OtherTenant): string[] {
@@ -138,7 +138,7 @@ export function adoptionRefusal(
       const field = `spec.xmppDomains[${i}]`;
       const who = `ChatTenant "${rival.metadata.name}" (created earlier)`;
       if (theirs.includes(domain)) return refusal('DomainClaimed', field, `domain "${domain}" is already served by ${who}; one XMPP domain belongs to one tenant`);
-      if (theirsServed.has(domain)) return refusal('DomainClaimed', field, `domain "${domain}" is a service subdomain (upload, conference) of a domain ${who} serves`);
+      if (theirsServed.has(domain)) return refusal('DomainClaimed', field, `domain "${domain}" is a service subdomain (conference, pubsub) of a domain ${who} serves`);
       const needed = [...servedNames([domain])].find((name) => theirs.includes(name));
       if (needed) return refusal('DomainClaimed', field, `domain "${domain}" needs its service subdomain "${needed}", which ${who} serves`);
     }

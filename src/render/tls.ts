@@ -25,13 +25,21 @@ function serviceNames(service: string, namespace: string, clusterDomain: string)
   return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`];
 }
 
+/**
+ * The service hosts ejabberd runs under each XMPP domain with the rendered modules: mod_muc's rooms
+ * (conference.<domain>) and mod_pubsub's nodes (pubsub.<domain>), their default hosts. No upload host:
+ * HTTP upload is not served. The certificate covers them and no other tenant may claim them.
+ */
+export function serviceSubdomains(domain: string): string[] {
+  return [`conference.${domain}`, `pubsub.${domain}`];
+}
+
 /** Names the messaging certificate must hold: the XMPP domains (clients verify these) and service names. */
 export function messagingDnsNames(tenant: ChatTenant, settings: OperatorSettings): string[] {
   const ns = tenantNamespace(tenant.metadata.name);
   return [
     ...tenant.spec.xmppDomains,
-    // XEP-0363 uploads and MUC live on subdomains of each XMPP domain.
-    ...tenant.spec.xmppDomains.flatMap((d) => [`upload.${d}`, `conference.${d}`]),
+    ...tenant.spec.xmppDomains.flatMap(serviceSubdomains),
     ...serviceNames(names.messaging.clientService, ns, settings.clusterDomain),
     `*.${names.messaging.headlessService}.${ns}.svc.${settings.clusterDomain}`,
   ];

@@ -115,8 +115,8 @@ describe('XMPP domains: first created wins', () => {
   });
 
   it('service subdomains clash too, in both directions', () => {
-    const newer = tenant('newer', ['upload.chat.a.example'], T1);
-    expect(adoptionRefusal(newer, undefined, [other('older', ['chat.a.example'], T0)])?.message).toContain('is a service subdomain (upload, conference) of a domain ChatTenant "older"');
+    const newer = tenant('newer', ['pubsub.chat.a.example'], T1);
+    expect(adoptionRefusal(newer, undefined, [other('older', ['chat.a.example'], T0)])?.message).toContain('is a service subdomain (conference, pubsub) of a domain ChatTenant "older"');
     const parent = tenant('parent', ['chat.b.example'], T1);
     expect(adoptionRefusal(parent, undefined, [other('older', ['conference.chat.b.example'], T0)])?.message).toContain('needs its service subdomain "conference.chat.b.example"');
   });

@@ -90,7 +90,7 @@ describe('issuing from nothing', () => {
 
   it('openssl accepts the host names clients use and rejects others', async () => {
     const { ca, messaging, database } = plan.certificates;
-    for (const host of ['chat.clinic.example', 'upload.chat.clinic-branch.example', 'ejabberd-1.ejabberd-headless.clinic.svc.cluster.local']) {
+    for (const host of ['chat.clinic.example', 'pubsub.chat.clinic-branch.example', 'ejabberd-1.ejabberd-headless.clinic.svc.cluster.local']) {
       expect(await opensslVerify(ca.certPem, messaging.certPem, ['-verify_hostname', host])).toContain(': OK');
     }
     expect(await opensslVerify(ca.certPem, database.certPem, ['-verify_hostname', 'postgres.clinic.svc.cluster.local'])).toContain(': OK');

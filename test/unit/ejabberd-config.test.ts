@@ -74,6 +74,15 @@ describe('ejabberd.yml, per flavour', () => {
     expect(deb).not.toHaveProperty('update_sql_schema');
   });
 
+  it('renders the flavour the operator settings name for the messaging images', () => {
+    const t = tenant();
+    const debianSettings = defaultSettings({ ejabberdFlavour: 'debian-23.01' });
+    expect(kubernetesEjabberdRuntime(t, settings, placeholderMaterial(t)).flavour).toBe('official-image');
+    const rendered = yaml.load(renderEjabberdConfig(t, kubernetesEjabberdRuntime(t, debianSettings, placeholderMaterial(t)))) as Config;
+    expect(rendered['new_sql_schema']).toBe(true);
+    expect(rendered).not.toHaveProperty('sql_schema_multihost');
+  });
+
   it('differs between the flavours in nothing else', () => {
     const strip = (c: Config) => {
       const { sql_schema_multihost: _a, update_sql_schema: _b, new_sql_schema: _c, ...rest } = c;
@@ -87,7 +96,7 @@ describe('ejabberd.yml, from the spec', () => {
   it('serves the XMPP domains with the certificate from the tenant TLS Secret', () => {
     const config = parse();
     expect(config['hosts']).toEqual(['chat.clinic.example', 'chat.clinic-two.example']);
-    expect(config['certfiles']).toEqual(['/etc/ejabberd-tls/tls.crt', '/etc/ejabberd-tls/tls.key']);
+    expect(config['certfiles']).toEqual(['/etc/ejabberd-tls/tls.crt', '/etc/ejabberd-tls/tls.key', '/etc/ejabberd-tls/ca.crt']);
     expect(config['acme']).toEqual({ auto: false });
   });
 

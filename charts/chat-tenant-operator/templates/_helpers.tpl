@@ -58,6 +58,7 @@ strictly and refuses to start on an unknown key.
   "clusterDomain" $s.clusterDomain
   "operatorImage" (dict "registry" (include "cto.imageRegistry" .) "repository" .Values.image.repository "tag" (include "cto.imageTag" .))
   "prometheusOperator" $s.prometheusOperator
+  "ejabberdFlavour" $s.ejabberdFlavour
 -}}
 {{- /* The operator applies it to every default image, its own (backup runner) included. */ -}}
 {{- with .Values.global.imageRegistry -}}

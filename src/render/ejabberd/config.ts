@@ -181,7 +181,7 @@ export function renderEjabberdConfig(tenant: ChatTenant, runtime: EjabberdRuntim
     // Logs go to stdout; these bound the copy ejabberd also writes into its logs directory.
     log_rotate_size: 10 * 1024 * 1024,
     log_rotate_count: 1,
-    certfiles: [runtime.tls.certFile, runtime.tls.keyFile],
+    certfiles: [runtime.tls.certFile, runtime.tls.keyFile, runtime.tls.caFile],
     // The certificates come from the tenant's TLS Secret; never ask Let's Encrypt for one.
     acme: { auto: false },
     c2s_protocol_options: TLS_PROTOCOL_OPTIONS,

@@ -71,10 +71,10 @@ export function kubernetesEjabberdRuntime(tenant: ChatTenant, settings: Operator
   const ns = tenantNamespace(tenant.metadata.name);
   const dbService = tenant.spec.database.provider === 'cloudnative-pg' ? names.database.cnpgReadWriteService : names.database.service;
   return {
-    flavour: 'official-image',
+    flavour: settings.ejabberdFlavour,
     bindAddress: '::',
     ports: { c2sStartTls: ports.xmppClientStartTls, c2sDirectTls: ports.xmppClientDirectTls, https: ports.https, s2s: ports.xmppServer },
-    tls: { certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key` },
+    tls: { certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key`, caFile: `${TLS_DIR}/ca.crt` },
     sql: {
       server: `${dbService}.${ns}.svc.${settings.clusterDomain}`,
       port: ports.postgres,

@@ -29,8 +29,11 @@ export interface EjabberdRuntime {
   /** Address the listeners bind to: "::" in pods, a loopback address in tests. */
   bindAddress: string;
   ports: { c2sStartTls: number; c2sDirectTls: number; https: number; s2s: number };
-  /** Server certificate and key (PEM, separate files) of the XMPP domains. */
-  tls: { certFile: string; keyFile: string };
+  /**
+   * Server certificate and key (PEM, separate files) of the XMPP domains, and the CA that issued it:
+   * with the CA among its certfiles ejabberd validates the chain at load and serves it whole.
+   */
+  tls: { certFile: string; keyFile: string; caFile: string };
   /** The tenant database; caFile is the tenant CA the server certificate must chain to. */
   sql: { server: string; port: number; database: string; username: string; password: string; caFile: string };
   /**

@@ -122,7 +122,7 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
     flavour: 'debian-23.01',
     bindAddress: options.address,
     ports: { c2sStartTls: await freePort(), c2sDirectTls: await freePort(), https: await freePort(), s2s: await freePort() },
-    tls: { certFile: join(dir, 'tls', 'tls.crt'), keyFile: join(dir, 'tls', 'tls.key') },
+    tls: { certFile: join(dir, 'tls', 'tls.crt'), keyFile: join(dir, 'tls', 'tls.key'), caFile: join(dir, 'tls', 'server-ca.crt') },
     sql: { server: options.database.host, port: options.database.port, database: options.database.database, username: options.database.user, password: options.database.password, caFile: join(dir, 'tls', 'database-ca.crt') },
     distribution: {
       port: options.distributionPort,
@@ -135,6 +135,7 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
   // What the pod gets from its Secrets: TLS, the database CA, the cookie, one file per admin.
   write(runtime.tls.certFile, options.tls.server.certPem);
   write(runtime.tls.keyFile, options.tls.server.keyPem, 0o600);
+  write(runtime.tls.caFile, options.tls.ca);
   write(runtime.sql.caFile, options.database.caPem);
   // In a pod both come from the messaging certificate's Secret; apart here so a test can make a stranger.
   const dist = options.distributionTls ?? { ca: options.tls.ca, identity: options.tls.server };
