@@ -20,6 +20,7 @@ import { primaryIPv4Address } from "../../src/controlplane/node/host-address.js"
 import { ensureRealNodeImages } from "../../src/controlplane/node/node-images.js";
 import { startRealNode } from "../../src/controlplane/node/node.js";
 import { NODE_DEBIAN_PACKAGES } from "../../src/controlplane/node/versions.js";
+import { ensureHelm } from "../../scripts/chart-tools/helm.js";
 import { leftovers, snapshotHost } from "./support/host-snapshot.js";
 import "./support/provided-context.js";
 
@@ -34,6 +35,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const binaries = await ensureControlPlaneBinaries(goOptions);
   const nodeBinaries = await ensureNodeBinaries(goOptions);
   const fscryptTool = await ensureFscryptTool(cacheDir);
+  // The operator runs in the cluster as production runs it: installed by its Helm chart.
+  const helm = await ensureHelm(process.env, log);
   let images = await ensureRealNodeImages({ cacheDir, corednsBinary: nodeBinaries.coredns, workloadImages: true, log });
   // The operator's image from this checkout (src/ hashed: a change costs a TypeScript build and a tar append).
   const operatorImage = await ensureOperatorImage({ cacheDir, projectDir: project.config.root, env: process.env, log });
@@ -60,6 +63,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   project.provide("realNode", {
     kubeconfigPath: controlPlane.kubeconfigPath,
+    apiServerPort: Number(new URL(controlPlane.kubeConfig().getCurrentCluster()!.server).port),
+    helmBinary: helm,
     nodeName: NODE_NAME,
     nodeIp,
     encryptedVolumes: node.encryptedVolumes!,

@@ -15,6 +15,8 @@ import { CONFIG_FILES, readyFile, type EjabberdRuntime } from './runtime.js';
 //   leave          (preStop) leave the cluster, so a node that goes away (scale-down, rollout, drain)
 //                  is not left behind as a stale member; its Mnesia directory dies with the pod anyway.
 //   purge-archive  (CronJob) ask any reachable node to delete archived messages older than N days.
+//   ctl ARGS...    (kubectl exec, by a person) run one ejabberdctl command against this running node, with
+//                  the configuration and TLS distribution it needs, e.g. "ctl list_cluster".
 
 /** How long each start step (start, join, provision) may keep retrying before the node gives up. */
 export const START_STEP_TIMEOUT_SECONDS = 600;
@@ -265,8 +267,13 @@ case "\${1:-}" in
   start) start ;;
   leave) leave ;;
   purge-archive) purge_archive "\${2:?purge-archive needs a number of days}" ;;
+  ctl)
+    shift
+    : "\${ERLANG_NODE_ARG:?ERLANG_NODE_ARG must name this node}"
+    ctl "$@"
+    ;;
   *)
-    echo "usage: $0 start | leave | purge-archive DAYS" >&2
+    echo "usage: $0 start | leave | purge-archive DAYS | ctl ARGS..." >&2
     exit 2
     ;;
 esac

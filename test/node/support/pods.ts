@@ -2,7 +2,7 @@
  * Test-side helpers for the real node: its kubeconfig, Pods that run and are waited for, and
  * commands run in them (exec goes API server -> kubelet -> containerd, so it tests that path too).
  */
-import { Writable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { eventually } from "../../harness/kube.js";
@@ -80,7 +80,8 @@ export interface ExecResult {
   readonly status: string;
 }
 
-export async function execInPod(kc: k8s.KubeConfig, namespace: string, pod: string, container: string, command: string[]): Promise<ExecResult> {
+/** Runs a command in a container; `stdin`, when given, is what the command reads (secrets go this way, not in argv). */
+export async function execInPod(kc: k8s.KubeConfig, namespace: string, pod: string, container: string, command: string[], stdin?: string): Promise<ExecResult> {
   let stdout = "";
   let stderr = "";
   const sink = (append: (s: string) => void): Writable =>
@@ -92,7 +93,7 @@ export async function execInPod(kc: k8s.KubeConfig, namespace: string, pod: stri
     });
   const status = await new Promise<string>((resolve, reject) => {
     new k8s.Exec(kc)
-      .exec(namespace, pod, container, command, sink((s) => (stdout += s)), sink((s) => (stderr += s)), null, false, (s) =>
+      .exec(namespace, pod, container, command, sink((s) => (stdout += s)), sink((s) => (stderr += s)), stdin === undefined ? null : Readable.from([stdin]), false, (s) =>
         resolve(s.status ?? "Unknown"),
       )
       .catch(reject);

@@ -5,6 +5,10 @@
 export interface SharedRealNodeInfo {
   /** Admin kubeconfig of the control plane the real node belongs to. */
   readonly kubeconfigPath: string;
+  /** The API server's port on the node's address (what the operator's NetworkPolicy egress must allow). */
+  readonly apiServerPort: number;
+  /** helm, built into the cache like the chart tests' (scripts/chart-tools/helm.ts). */
+  readonly helmBinary: string;
   readonly nodeName: string;
   readonly nodeIp: string;
   /** The encrypted StorageClass's loop file and mount point, to read the raw bytes on the host. */

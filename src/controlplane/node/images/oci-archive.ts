@@ -24,6 +24,8 @@ export interface ImageRunConfig {
   readonly User?: string;
   readonly WorkingDir?: string;
   readonly Volumes?: Readonly<Record<string, Record<string, never>>>;
+  /** The signal the runtime stops the container with (containerd's CRI reads it); SIGTERM if unset. */
+  readonly StopSignal?: string;
 }
 
 export interface OciArchiveInput {

@@ -98,6 +98,9 @@ export const POSTGRES_IMAGE: ImageRecipe = {
     Entrypoint: ["/usr/local/bin/docker-entrypoint.sh"],
     Env: [`PATH=${POSTGRES_BIN_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, "PGDATA=/var/lib/postgresql/data", "LANG=C.UTF-8"],
     User: `${POSTGRES_IMAGE_UID}:${POSTGRES_IMAGE_UID}`,
+    // As the official image: SIGINT is PostgreSQL's fast shutdown. SIGTERM (smart) waits for every client
+    // session to end, and ejabberd's pooled connections never do: the Pod was killed at its grace period.
+    StopSignal: "SIGINT",
   },
 };
 

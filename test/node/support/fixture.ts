@@ -1,0 +1,18 @@
+/**
+ * The tenants the node's tenant tests share: the operator installed by its chart, and two tenants
+ * Ready from their own Pods. Each test file asks for them in its beforeAll; the first asks, the
+ * others find them there (so a file also runs on its own).
+ */
+import { installOperatorChart } from "./operator-chart.js";
+import { applyTenant, nodeTenant, waitForTenantReady } from "./tenants.js";
+
+/** Two ejabberd replicas (a cluster across Pods) on a standalone database. */
+export const ALPHA = { name: "node-alpha", domain: "chat.alpha.example", replicas: 2 } as const;
+/** A second tenant beside it: one replica. */
+export const BETA = { name: "node-beta", domain: "chat.beta.example", replicas: 1 } as const;
+
+export async function tenantsReady(): Promise<void> {
+  await installOperatorChart();
+  for (const t of [ALPHA, BETA]) await applyTenant(nodeTenant(t.name, t.domain, t.replicas));
+  await Promise.all([ALPHA, BETA].map((t) => waitForTenantReady(t.name)));
+}
