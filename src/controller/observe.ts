@@ -1,5 +1,6 @@
 import { databaseInstances, tenantNamespace, type ChatTenant } from '../api/index.js';
 import { names, POD_SECURITY_LABELS, type KubeObject, type TenantCertificates } from '../render/index.js';
+import { BACKUP_COMMAND } from '../render/backup.js';
 import type { Json } from '../kube/client.js';
 import type { ConditionFacts, TenantFacts } from './status.js';
 import { databaseStatus } from './database-status.js';
@@ -183,8 +184,14 @@ function jobFinished(job: Json): { type: 'Complete' | 'Failed'; time: string } |
   return undefined;
 }
 
+/** A Job that runs a backup: restore and verify Jobs carry the same labels, made from the same template. */
+function runsBackup(job: Json): boolean {
+  const containers = (get(job, 'spec', 'template', 'spec', 'containers') ?? []) as Array<{ args?: string[] }>;
+  return containers[0]?.args?.[0] === BACKUP_COMMAND;
+}
+
 export function backupFacts(tenant: ChatTenant, cronJobLive: Json | undefined, jobs: Json[], previousLastSuccessful: string | undefined): TenantFacts['backup'] {
-  const mine = jobs.filter((j) => ((get(j, 'metadata', 'labels') ?? {}) as Record<string, string>)['app.kubernetes.io/component'] === 'backup');
+  const mine = jobs.filter((j) => ((get(j, 'metadata', 'labels') ?? {}) as Record<string, string>)['app.kubernetes.io/component'] === 'backup' && runsBackup(j));
   const byTime = [...mine].sort((a, b) => String(get(a, 'metadata', 'creationTimestamp')).localeCompare(String(get(b, 'metadata', 'creationTimestamp'))) || String(get(a, 'metadata', 'name')).localeCompare(String(get(b, 'metadata', 'name'))));
   const successes = byTime.map(jobFinished).filter((f): f is NonNullable<typeof f> => f?.type === 'Complete').map((f) => f.time);
   const lastSuccessfulTime = [previousLastSuccessful, ...successes].filter((t): t is string => !!t).sort().at(-1);

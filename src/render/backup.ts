@@ -14,6 +14,11 @@ import type { EnvVar, Volume } from './wire.js';
 // files: every password and key is a file of a Secret volume, none is an environment variable.
 
 export const BACKUP_APP = 'postgres-backup';
+/**
+ * The runner's command in the CronJob's template. Restore and verify Jobs are made from the same
+ * template with another command (docs/backup.md), so this, not the labels, tells a backup apart.
+ */
+export const BACKUP_COMMAND = 'backup';
 /** Non-root user of the operator image. */
 export const OPERATOR_UID = 10001;
 const KEY_DIR = '/etc/backup-key';
@@ -130,7 +135,7 @@ export function renderBackupCronJob(tenant: ChatTenant, settings: OperatorSettin
                   name: 'backup',
                   image: operatorImage(settings),
                   imagePullPolicy: 'IfNotPresent',
-                  args: ['backup'],
+                  args: [BACKUP_COMMAND],
                   env: backupEnv(tenant, settings),
                   resources: resourceRequirements(undefined, DEFAULT_RESOURCES.backup),
                   volumeMounts: mounts,

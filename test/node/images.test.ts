@@ -54,7 +54,7 @@ describe("workload images on the real node", () => {
     });
     await waitForPodReady(kc, namespace, "postgres", 120_000);
     const result = await execInPod(kc, namespace, "postgres", "postgres", ["psql", "-h", "/run/postgresql", "-U", "postgres", "-tAc", "select version()"]);
-    expect(result.stdout).toContain("PostgreSQL 15");
+    expect(result.stdout).toContain("PostgreSQL 17.");
     // Over TCP the server asks for the password (SCRAM): the one from the file.
     const login = await execInPod(kc, namespace, "postgres", "postgres", ["sh", "-c", `PGPASSWORD='${password}' psql -h 127.0.0.1 -U postgres -tAc 'select 1'`]);
     expect(login.stdout.trim()).toBe("1");

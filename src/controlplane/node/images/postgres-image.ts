@@ -1,12 +1,14 @@
 /**
- * Files that make Debian's PostgreSQL 15 behave like the official postgres image for the
+ * Files that make Debian's PostgreSQL 17 (trixie) behave like the official postgres image for the
  * operator's standalone database (src/render/postgres/standalone.ts): user postgres with uid and
  * gid 999, an entrypoint that initialises an empty PGDATA from POSTGRES_USER, POSTGRES_PASSWORD_FILE
  * (or POSTGRES_PASSWORD) and POSTGRES_INITDB_ARGS, runs /docker-entrypoint-initdb.d/*.sql and *.sh once, and then
  * execs `postgres "$@"`.
  */
 export const POSTGRES_IMAGE_UID = 999;
-export const POSTGRES_BIN_DIR = "/usr/lib/postgresql/15/bin";
+/** The major the renderer's default image runs (settings.ts), and the backup runner's client tools. */
+export const POSTGRES_MAJOR = 17;
+export const POSTGRES_BIN_DIR = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
 
 export const POSTGRES_ENTRYPOINT = `#!/bin/sh
 set -eu

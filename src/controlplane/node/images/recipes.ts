@@ -6,7 +6,7 @@
 import { EJABBERDCTL_WRAPPER, EJABBERD_IMAGE_HOME, EJABBERD_IMAGE_UID } from "./ejabberd-image.js";
 import type { ImageRunConfig } from "./oci-archive.js";
 import { PAUSE_C } from "./pause.js";
-import { POSTGRES_BIN_DIR, POSTGRES_ENTRYPOINT, POSTGRES_IMAGE_UID } from "./postgres-image.js";
+import { POSTGRES_BIN_DIR, POSTGRES_ENTRYPOINT, POSTGRES_IMAGE_UID, POSTGRES_MAJOR } from "./postgres-image.js";
 
 /** Images are named under a registry host that does not exist: they can only come from an import. */
 export const LOCAL_IMAGE_PREFIX = "localhost/chat-tenant-operator";
@@ -77,17 +77,19 @@ export const DEBIAN_IMAGE: ImageRecipe = {
 
 export const POSTGRES_IMAGE: ImageRecipe = {
   name: "postgres",
-  // The tag starts with the major version, as image tags of PostgreSQL do.
-  tag: "15-bookworm",
+  // The tag starts with the major version, as image tags of PostgreSQL do. The major is the default
+  // image's (17, from trixie; bookworm has 15): pg_restore 17 cannot restore into an older server (it
+  // sets transaction_timeout, which 15 rejects), so the node runs what tenants run by default.
+  tag: `${POSTGRES_MAJOR}-trixie`,
   rootfs: {
     kind: "debian",
-    suite: "bookworm",
-    packages: ["postgresql-15"],
+    suite: "trixie",
+    packages: [`postgresql-${POSTGRES_MAJOR}`],
     essentialHook: addUserLines("postgres", POSTGRES_IMAGE_UID, "/var/lib/postgresql"),
     customizeHook: [
       "set -e",
-      // Debian's package would start a cluster of its own in /var/lib/postgresql/15/main.
-      `rm -rf "$1/var/lib/postgresql/15" "$1/etc/postgresql/15"`,
+      // Debian's package would start a cluster of its own in /var/lib/postgresql/<major>/main.
+      `rm -rf "$1/var/lib/postgresql/${POSTGRES_MAJOR}" "$1/etc/postgresql/${POSTGRES_MAJOR}"`,
       `mkdir -p "$1/run/postgresql" "$1/docker-entrypoint-initdb.d" "$1/var/lib/postgresql/data"`,
       `chown ${POSTGRES_IMAGE_UID}:${POSTGRES_IMAGE_UID} "$1/run/postgresql" "$1/var/lib/postgresql" "$1/var/lib/postgresql/data"`,
       `chmod 2775 "$1/run/postgresql"`,
