@@ -31,7 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const log = (line: string): void => console.log(`[node ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
   const cacheDir = process.env.CHAT_TENANT_OPERATOR_CACHE_DIR || defaultControlPlaneCacheDir(process.env);
   const goOptions = { cacheDir, goEnv: process.env, ...(process.env.GO_BINARY ? { goBinary: process.env.GO_BINARY } : {}), log };
-  await ensureDebianPackages(NODE_DEBIAN_PACKAGES, log);
+  // go-sendxmpp: the stock XMPP client the README tells a person to chat with on the sample tenant.
+  await ensureDebianPackages([...NODE_DEBIAN_PACKAGES, "go-sendxmpp"], log);
   const binaries = await ensureControlPlaneBinaries(goOptions);
   const nodeBinaries = await ensureNodeBinaries(goOptions);
   const fscryptTool = await ensureFscryptTool(cacheDir);

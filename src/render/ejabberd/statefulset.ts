@@ -20,7 +20,8 @@ export { EJABBERD_UID, erlangNodeHost, kubernetesEjabberdRuntime } from './pod-l
 
 export const EJABBERD_APP = 'ejabberd';
 
-const NODE_SCRIPT = `${POD_PATHS.configDir}/${CONFIG_FILES.nodeScript}`;
+/** The node script in the running container: `kubectl exec ejabberd-0 -- /bin/sh <it> ctl list_cluster`. */
+export const NODE_SCRIPT = `${POD_PATHS.configDir}/${CONFIG_FILES.nodeScript}`;
 
 export function renderEjabberdConfigSecret(tenant: ChatTenant, settings: OperatorSettings, material: TenantMaterial): SecretObject {
   return secret(tenant, names.messaging.configMap, 'messaging', renderEjabberdConfigFiles(tenant, kubernetesEjabberdRuntime(tenant, settings, material)));

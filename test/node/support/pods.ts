@@ -2,9 +2,9 @@
  * Test-side helpers for the real node: its kubeconfig, Pods that run and are waited for, and
  * commands run in them (exec goes API server -> kubelet -> containerd, so it tests that path too).
  */
-import { Readable, Writable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { inject } from "vitest";
+import { execInContainer, type ExecResult } from "../../../src/kube/exec.js";
 import { eventually } from "../../harness/kube.js";
 import "./provided-context.js";
 
@@ -73,30 +73,9 @@ export async function podLogs(kc: k8s.KubeConfig, namespace: string, name: strin
   return core.readNamespacedPodLog({ name, namespace });
 }
 
-export interface ExecResult {
-  readonly stdout: string;
-  readonly stderr: string;
-  /** "Success" or "Failure", as the kubelet reports it. */
-  readonly status: string;
-}
+export type { ExecResult } from "../../../src/kube/exec.js";
 
 /** Runs a command in a container; `stdin`, when given, is what the command reads (secrets go this way, not in argv). */
-export async function execInPod(kc: k8s.KubeConfig, namespace: string, pod: string, container: string, command: string[], stdin?: string): Promise<ExecResult> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (append: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        append(chunk.toString("utf8"));
-        done();
-      },
-    });
-  const status = await new Promise<string>((resolve, reject) => {
-    new k8s.Exec(kc)
-      .exec(namespace, pod, container, command, sink((s) => (stdout += s)), sink((s) => (stderr += s)), stdin === undefined ? null : Readable.from([stdin]), false, (s) =>
-        resolve(s.status ?? "Unknown"),
-      )
-      .catch(reject);
-  });
-  return { stdout, stderr, status };
+export function execInPod(kc: k8s.KubeConfig, namespace: string, pod: string, container: string, command: string[], stdin?: string): Promise<ExecResult> {
+  return execInContainer(kc, { namespace, pod, container }, command, stdin);
 }

@@ -6,6 +6,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { API_GROUP_VERSION, KIND, chatTenantManifest, tenantNamespace, type ChatTenantObject, type ChatTenantStatus } from "../../../src/api/index.js";
 import { ENCRYPTED_STORAGE_CLASS } from "../../../src/controlplane/node/addons.js";
+import { ensureAccount, ejabberdctl as runEjabberdctl } from "../../../src/devenv/accounts.js";
 import { localImageSpec } from "../../../src/devenv/image-spec.js";
 import { KubeClient } from "../../../src/kube/client.js";
 import { KubeObjects } from "../../../src/kube/objects.js";
@@ -102,25 +103,10 @@ export async function podIp(namespace: string, name: string): Promise<string> {
   return pod.status!.podIP!;
 }
 
-const NODE_SCRIPT = "/opt/ejabberd/conf/ejabberd-node.sh";
-
 /** ejabberdctl against one running ejabberd Pod, through its node script (`ctl`), as an operator would. */
-export async function ejabberdctl(tenant: string, pod: string, args: string[], stdin?: string): Promise<string> {
-  const command = stdin === undefined ? ["/bin/sh", NODE_SCRIPT, "ctl", ...args] : ["/bin/sh", "-c", `IFS= read -r secret; exec /bin/sh ${NODE_SCRIPT} ctl "$@" "$secret"`, "sh", ...args];
-  const result = await execInPod(nodeKubeConfig(), tenantNamespace(tenant), pod, "ejabberd", command, stdin === undefined ? undefined : `${stdin}\n`);
-  if (result.status !== "Success") throw new Error(`ejabberdctl ${args.join(" ")} in ${pod}: ${result.status}\n${result.stdout}${result.stderr}`);
-  return result.stdout;
-}
+export const ejabberdctl = (tenant: string, pod: string, args: string[]): Promise<string> => runEjabberdctl(nodeKubeConfig(), tenant, pod, args);
 
-/**
- * Registers an account unless it exists (its password then stays as it is); the password goes
- * through stdin, never into the exec request's URL.
- */
-export async function registerAccount(tenant: string, user: string, domain: string, password: string): Promise<void> {
-  const pod = `${names.messaging.statefulSet}-0`;
-  const exists = await ejabberdctl(tenant, pod, ["check_account", user, domain]).then(() => true, () => false);
-  if (!exists) await ejabberdctl(tenant, pod, ["register", user, domain], password);
-}
+export const registerAccount = (tenant: string, user: string, domain: string, password: string): Promise<void> => ensureAccount(nodeKubeConfig(), tenant, user, domain, password);
 
 /** One SQL query in the tenant's own PostgreSQL, as the postgres OS user over the Unix socket (peer). */
 export async function tenantSql(tenant: string, sql: string, database: string = names.database.appDatabase): Promise<string[]> {
