@@ -3,6 +3,7 @@ import xml from '@xmpp/xml';
 import type { ChatTenant } from '../../src/api/index.js';
 import { issueLeaf, issueTenantCa } from '../../src/controller/certificates.js';
 import type { KeyPairPem } from '../../src/render/index.js';
+import { probeDirectory } from '../../src/controller/directory-probe.js';
 import { directoryIdentity, minimalSpec, tenantFixture } from '../support/tenants.js';
 import { credential, startEjabberdStack, type EjabberdStack } from './support/ejabberd-stack.js';
 import type { EjabberdNode } from './support/ejabberd-node.js';
@@ -161,6 +162,21 @@ describe('directories that must not be trusted', () => {
     expect(impostor.binds()).toEqual([]);
     expect(n.log()).toMatch(/LDAP connection to localhost:\d+ failed: TLS client: .*Unknown CA/);
   }, 120_000);
+
+  it('the operator\'s probe: the real directory verifies; the impostor and the plain one do not, and none of them sees a bind from it', async () => {
+    const bindsBefore = [impostor.binds().length, plainOnly.binds().length];
+    expect(await probeDirectory(['localhost'], slapd.ldapsPort!, directoryCa.certPem)).toEqual({ reachable: true, verified: true, message: '' });
+    const wrongCa = await probeDirectory(['localhost'], impostor.ldapsPort!, directoryCa.certPem);
+    expect(wrongCa).toMatchObject({ reachable: true, verified: false });
+    expect(wrongCa.message).toMatch(/^localhost:\d+: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/);
+    const plain = await probeDirectory(['localhost'], plainOnly.plainPort!, directoryCa.certPem, 3000);
+    expect(plain).toMatchObject({ reachable: true, verified: false });
+    expect([impostor.binds().length, plainOnly.binds().length]).toEqual(bindsBefore);
+    // A server name the certificate does not carry fails too, even with the right CA.
+    const wrongName = await probeDirectory(['127.0.0.1'], slapd.ldapsPort!, directoryCa.certPem);
+    expect(wrongName).toMatchObject({ reachable: true, verified: false });
+    expect(wrongName.message).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
+  });
 
   it('a directory that speaks plain LDAP only gets a TLS hello, never a bind', async () => {
     const n = await stack.addNode(4, { tenant: tenantFor(plainOnly.plainPort!), directory: bindAccount(), peers: [] });
