@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { doc } from './schema-helpers.js';
 import { DNS_LABEL, DNS_NAME, DNS_SUBDOMAIN, QUANTITY, XMPP_LOCALPART, cronProblem, isCidr } from './formats.js';
+import { IdentitySpec } from './identity.js';
 
 // The ChatTenant spec, defined once. The CRD in crds/ is generated from this file (npm run crd), the
 // controller re-validates every object with it, and the renderer consumes its inferred type.
@@ -294,6 +295,7 @@ export const ChatTenantSpec = doc(
         [{ rule: 'self.all(d, self.exists_one(e, e == d))', message: 'xmppDomains must not repeat a domain' }],
       ),
       messaging: MessagingSpec.prefault({}),
+      identity: IdentitySpec.prefault({}),
       database: DatabaseSpec,
       backup: BackupSpec.prefault({}),
       tls: TlsSpec.prefault({}),

@@ -83,6 +83,16 @@ export const ChatTenantStatus = doc(
       }),
       'Backups at a glance.',
     ).optional(),
+    identity: doc(
+      z.object({
+        source: doc(z.enum(['Internal', 'Directory']), 'The identity source of the spec (AccessControl in safeguards names the one the running configuration uses).').optional(),
+        directoryReachable: doc(z.boolean(), 'Directory tenants: whether any directory server answered at the last check.').optional(),
+        directoryVerified: doc(z.boolean(), 'Directory tenants: whether every directory server completed a TLS handshake verified against the CA Secret, with its name, at the last check (no bind is made).').optional(),
+        lastCheckTime: doc(z.string(), 'When the outcome of the directory check last changed (the check runs on every reconcile).').meta({ format: 'date-time' }).optional(),
+        message: doc(z.string().max(4096), 'Why the directory did not verify, per server.').optional(),
+      }),
+      'How users sign in, and whether the directory could be trusted at the last check.',
+    ).optional(),
     certificates: doc(
       z.object({
         caNotAfter: doc(z.string(), 'Expiry of the tenant CA.').meta({ format: 'date-time' }).optional(),

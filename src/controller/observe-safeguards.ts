@@ -7,6 +7,8 @@ import { idleSessionTimeoutMinutesOf, observeCertificate, storageClassEncryption
 import type { TenantFacts } from './status.js';
 import { ownsNamespace, type ObservedNamespace } from './adoption.js';
 import { distributionEncryptionOf } from './distribution-security.js';
+import type { DirectoryProbe } from './directory-probe.js';
+import { identityInForceOf } from './identity-facts.js';
 import { EJABBERD_CONFIG_FILES as CONFIG_FILES } from '../render/index.js';
 
 // Fills safeguards' ObservedFacts from what the reconcile saw: the live objects (or the API
@@ -28,6 +30,8 @@ export interface SafeguardInputs {
   storageClass: (name: string) => Json | undefined;
   /** Live TLS Secrets by name (Provided and cert-manager Secrets are not labelled, so read apart). */
   tlsSecrets: ReadonlyMap<string, Json | undefined>;
+  /** Directory tenants: this reconcile's TLS probe of the directory. */
+  directoryProbe?: DirectoryProbe;
   now: Date;
 }
 
@@ -60,6 +64,9 @@ export function observedFacts(input: SafeguardInputs): ObservedFacts {
   };
   const distribution = distributionEncryptionOf({ ejabberdctlCfg: decoded(messagingConfig, CONFIG_FILES.ejabberdctl), sslDistOptions: decoded(messagingConfig, CONFIG_FILES.sslDistOptions) });
   if (distribution !== undefined) observed.distributionEncryption = distribution;
+  const identity = ejabberdYaml ? identityInForceOf(ejabberdYaml) : undefined;
+  if (identity) observed.identity = identity;
+  if (input.directoryProbe) observed.directoryProbe = input.directoryProbe;
   const idle = ejabberdYaml ? idleSessionTimeoutMinutesOf(ejabberdYaml) : undefined;
   if (idle !== undefined) observed.idleSessionTimeoutMinutes = idle;
   const messagingCert = observeCertificate(decoded(input.tlsSecrets.get(tls.messaging), 'tls.crt'), messagingDnsNames(tenant, settings));

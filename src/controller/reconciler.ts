@@ -18,6 +18,9 @@ import { adoptionRefusal, type ObservedNamespace } from './adoption.js';
 import { observedFacts } from './observe-safeguards.js';
 import { computeSafeguards, storageClassEncryption, tenantStorageClasses, type StorageClassObject } from './safeguards.js';
 import { recordTransitions, updateTenantMetrics } from './report.js';
+import { readDirectorySecrets } from './directory-secrets.js';
+import { probeDirectory } from './directory-probe.js';
+import { directoryOf } from '../api/index.js';
 
 // One reconcile of one tenant, level-triggered: validate → observe → render → apply (only what
 // differs) → prune → status (only when it changed). Running it again with nothing changed writes
@@ -158,10 +161,18 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
     for (const object of first) await applyIfNeeded(object);
     serviceIPs = databaseServiceIPsIn(first.map((object) => ({ object, live: liveOf(object) })));
   }
+  // The namespace exists by now: the hospital can create its directory Secrets there, and until it has
+  // the tenant waits (a condition naming the field) with its running pods left as they are.
+  const directorySecrets = await readDirectorySecrets(ctx, tenant);
+  if (!directorySecrets.ok) return refuse(ctx, raw, 'DirectorySecretMissing', directorySecrets.message, log, { field: directorySecrets.field });
   const resolved = await resolveMaterial(tenant, ctx.settings, observedSecrets, now, ctx.random, serviceIPs);
   const platformTls = await readPlatformTlsSecrets(ctx, tenant);
   const fromPlatform = platformCertificates(tenant, platformTls);
-  const material = { ...resolved.material, ...(fromPlatform ? { platformCertificates: fromPlatform } : {}) };
+  const material = {
+    ...resolved.material,
+    ...(fromPlatform ? { platformCertificates: fromPlatform } : {}),
+    ...(directorySecrets.bind ? { directoryBind: directorySecrets.bind } : {}),
+  };
   const desired = installable(renderTenant({ tenant, material, settings: ctx.settings, capabilities }), capabilities).map(withDesiredHash);
   await writeInWaves(desired, applyIfNeeded);
   if (resolved.generated.length > 0) await ctx.events.record(tenantRef(raw), 'Normal', 'SecretsGenerated', `Generated ${resolved.generated.length} secret value(s): ${resolved.generated.join(', ')}.`);
@@ -195,17 +206,38 @@ export async function reconcileTenant(ctx: ReconcileContext, name: string): Prom
     ),
   };
   const tlsSecrets = servingTlsSecrets(tenant, world, platformTls);
+  const directory = directoryOf(tenant.spec.identity);
+  const directoryProbe = directory && directorySecrets.caPem ? await probeDirectory(directory.servers, directory.port, directorySecrets.caPem) : undefined;
   const safeguards = computeSafeguards(
     tenant,
-    observedFacts({ tenant, settings: ctx.settings, world, facts, namespace: ctx.caches.namespace(namespace), storageClass: (n) => ctx.caches.storageClass(n), tlsSecrets, now }),
+    observedFacts({ tenant, settings: ctx.settings, world, facts, namespace: ctx.caches.namespace(namespace), storageClass: (n) => ctx.caches.storageClass(n), tlsSecrets, now, ...(directoryProbe ? { directoryProbe } : {}) }),
     ctx.settings,
   );
-  const status = computeStatus({ generation, namespace, facts, safeguards, previous: raw.status, now });
+  const status = {
+    ...computeStatus({ generation, namespace, facts, safeguards, previous: raw.status, now }),
+    identity: identityStatus(tenant.spec.identity.source, directoryProbe, raw.status?.identity, now),
+  };
   const statusWritten = await writeStatus(ctx, raw, status);
   if (statusWritten) await recordTransitions(ctx, raw, status);
   updateTenantMetrics(ctx, name, status);
   if (writes + pruned > 0 || statusWritten) log.info({ applied: writes, pruned, phase: status.phase }, 'reconciled');
   return { requeueAfterMs: status.phase === 'Ready' ? ctx.resyncMs : ctx.notReadyRequeueMs };
+}
+
+/**
+ * status.identity. The check time only moves when the outcome changes, so a resync with the same
+ * outcome writes no status.
+ */
+function identityStatus(source: 'Internal' | 'Directory', probe: Awaited<ReturnType<typeof probeDirectory>> | undefined, previous: ChatTenantStatus['identity'], now: Date): NonNullable<ChatTenantStatus['identity']> {
+  if (!probe) return { source };
+  const same = previous?.directoryReachable === probe.reachable && previous?.directoryVerified === probe.verified && (previous?.message ?? '') === probe.message;
+  return {
+    source,
+    directoryReachable: probe.reachable,
+    directoryVerified: probe.verified,
+    lastCheckTime: same && previous?.lastCheckTime ? previous.lastCheckTime : now.toISOString(),
+    ...(probe.message ? { message: probe.message } : {}),
+  };
 }
 
 /**

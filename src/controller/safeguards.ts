@@ -1,4 +1,6 @@
 import yaml from 'js-yaml';
+import type { DirectoryProbe } from './directory-probe.js';
+import type { IdentityInForce } from './identity-facts.js';
 import { backupStorageClass, SAFEGUARD_NAMES, type ChatTenant, type OperatorSettings, type Safeguard, type SafeguardName } from '../api/index.js';
 import { names, renderNetworkPolicies } from '../render/index.js';
 import { inspectCertificate } from './certificates.js';
@@ -108,6 +110,10 @@ export interface ObservedFacts {
   databaseTlsEnforced?: boolean;
   /** How ejabberd nodes talk to each other, per the configuration the pods mount (distributionEncryptionOf). */
   distributionEncryption?: DistributionEncryption;
+  /** The identity source the running ejabberd configuration uses (identityInForceOf). */
+  identity?: IdentityInForce;
+  /** Directory tenants: the operator's last TLS probe of the directory servers (no bind). */
+  directoryProbe?: DirectoryProbe;
   /** Idle session timeout the running ejabberd configuration enforces; undefined when it enforces none. */
   idleSessionTimeoutMinutes?: number;
   certificates: { messaging?: CertificateObservation; database?: CertificateObservation };
@@ -157,13 +163,36 @@ function accessControl(tenant: ChatTenant, facts: ObservedFacts): Safeguard {
   if (facts.networkPolicies === undefined) problems.push(notObserved('NetworkPolicies'));
   else if (!facts.networkPolicies.includes(names.network.defaultDeny)) problems.push({ reason: 'DefaultDenyMissing', message: `NetworkPolicy ${names.network.defaultDeny} is missing: the namespace is not closed by default` });
   if (facts.messagingConfigCurrent !== true) problems.push(MESSAGING_CONFIG_NOT_APPLIED);
+  problems.push(...identityProblems(facts));
   const admins = tenant.spec.messaging.admins.length;
   return verdict('AccessControl', problems, {
     reason: 'UniqueAccountsNoAnonymousAccess',
     message:
-      `each user has an own account in the tenant's own database; anonymous login and in-band registration are disabled; ` +
+      `${identityStatement(facts.identity)}; anonymous login and in-band registration are disabled; ` +
       `${admins} administrator account(s) from spec.messaging.admins; the tenant namespace denies all traffic by default (${names.network.defaultDeny})`,
   });
+}
+
+/** What AccessControl says about who signs in, from the running configuration. */
+function identityStatement(identity: IdentityInForce | undefined): string {
+  if (identity?.source !== 'Directory') return "identity source Internal: each user has an own account in the tenant's own database";
+  return (
+    `identity source Directory: staff sign in with the hospital directory over LDAPS, verified against its CA, only when ${identity.accessFilter} admits them; ` +
+    `a leaver can sign in for at most ${identity.cacheSeconds} s and keeps an open session for at most ${(identity.cacheSeconds ?? 0) + (identity.sessionCheckSeconds ?? 0)} s`
+  );
+}
+
+function identityProblems(facts: ObservedFacts): Problem[] {
+  const identity = facts.identity;
+  if (identity?.source !== 'Directory') return [];
+  const problems: Problem[] = [];
+  if (!identity.encrypted || !identity.verified) problems.push({ reason: 'DirectoryNotVerified', message: 'the running ejabberd configuration does not require a verified LDAPS connection to the directory' });
+  if (!identity.accessFilter) problems.push({ reason: 'DirectoryAdmitsEveryone', message: 'the running ejabberd configuration has no access filter: every account of the directory may sign in' });
+  if (identity.sessionCheckSeconds === undefined) problems.push({ reason: 'LeaverSessionsNotChecked', message: 'open sessions are never checked against the directory: a leaver keeps a session until it ends' });
+  if (facts.directoryProbe && !facts.directoryProbe.verified) {
+    problems.push({ reason: facts.directoryProbe.reachable ? 'DirectoryNotVerified' : 'DirectoryUnreachable', message: `the directory did not pass the operator's TLS check: ${facts.directoryProbe.message}` });
+  }
+  return problems;
 }
 
 function automaticLogoff(tenant: ChatTenant, facts: ObservedFacts): Safeguard {

@@ -1,4 +1,4 @@
-import type { ChatTenant, OperatorSettings } from '../api/index.js';
+import { directoryOf, type ChatTenant, type OperatorSettings } from '../api/index.js';
 import { BACKUP_APP } from './backup.js';
 import { EJABBERD_APP } from './ejabberd/statefulset.js';
 import { ARCHIVE_PURGE_APP } from './ejabberd/archive-purge.js';
@@ -134,6 +134,7 @@ export function renderNetworkPolicies(tenant: ChatTenant, settings: OperatorSett
       { to: [podsOf('messaging')], ports: tcp(ports.erlangDistribution) },
       { to: [podsOf('database')], ports: tcp(ports.postgres) },
       ...(federation ? [{ to: ANYWHERE.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(ports.xmppServer) }] : []),
+      ...directoryEgress(tenant),
     ]),
     ingressPolicy(tenant, names.network.monitoringMessaging, 'messaging', [{ from: [{ namespaceSelector: namespaceNamed(spec.network.monitoringNamespace) }], ports: tcp(ports.ejabberdMetrics) }]),
     // The schema Job loads ejabberd's tables before ejabberd first starts: it needs the database too.
@@ -153,6 +154,12 @@ export function renderNetworkPolicies(tenant: ChatTenant, settings: OperatorSett
   }
   if (spec.database.provider === 'cloudnative-pg') out.push(cloudNativePGPolicy(tenant, settings));
   return out;
+}
+
+/** Sign-in against the hospital directory: its addresses, on its one port (LDAPS), nothing else. */
+function directoryEgress(tenant: ChatTenant): NetworkPolicyEgressRule[] {
+  const directory = directoryOf(tenant.spec.identity);
+  return directory ? [{ to: directory.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(directory.port) }] : [];
 }
 
 /** Whether the database policy opens egress to the Kubernetes API (only with kubernetesApiCIDRs set). */

@@ -23,5 +23,6 @@ export function placeholderMaterial(tenant: ChatTenant): TenantMaterial {
     adminPasswords: Object.fromEntries(adminJids(tenant).map((jid) => [jid, PLACEHOLDER])),
     backupKey: PLACEHOLDER,
     ...(tenant.spec.tls.mode === 'OperatorCA' ? { certificates: placeholderCertificates() } : {}),
+    ...(tenant.spec.identity.source === 'Directory' ? { directoryBind: { bindDN: `CN=${PLACEHOLDER}`, password: PLACEHOLDER } } : {}),
   };
 }

@@ -53,6 +53,11 @@ export interface TenantMaterial {
   /** Present with tls.mode OperatorCA. */
   certificates?: TenantCertificates;
   /**
+   * With spec.identity.source Directory: the account ejabberd binds to the directory as, read from the
+   * hospital's bind Secret (never generated; the controller refuses the tenant while it is missing).
+   */
+  directoryBind?: { bindDN: string; password: string };
+  /**
    * With tls.mode Provided or CertManager: the certificates (tls.crt and ca.crt of each TLS Secret the
    * pods mount) as the controller read them, so that pods roll when the platform renews them.
    */

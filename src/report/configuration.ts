@@ -22,6 +22,8 @@ export interface EjabberdEvidence {
   registration?: string;
   admins: string[];
   idleTimeoutMinutes?: number;
+  /** Identity source, access group (filter) and leaver window, read from ejabberd.yml. */
+  identity: IdentityEvidence;
   adminAudit: boolean;
   loglevel?: string;
   protocolOptions: string[];
@@ -30,6 +32,30 @@ export interface EjabberdEvidence {
   federation: string;
   listeners: ListenerEvidence[];
   databaseTls: { ssl: boolean; verifyServer: boolean };
+}
+
+export interface IdentityEvidence {
+  source: 'Internal' | 'Directory';
+  /** Directory: servers with port, LDAPS and verification as configured; never the bind account's password. */
+  directory?: { servers: string[]; port?: number; encryption: string; verify: string; accessFilter?: string; cacheSeconds: number; sessionCheckSeconds?: number };
+}
+
+function identityEvidence(c: Obj): IdentityEvidence {
+  if (![c['auth_method'] ?? []].flat().includes('ldap')) return { source: 'Internal' };
+  const sweep = (c['modules'] ?? {})['mod_directory_leavers'];
+  return {
+    source: 'Directory',
+    directory: {
+      servers: [c['ldap_servers'] ?? []].flat().map(String),
+      ...(typeof c['ldap_port'] === 'number' ? { port: c['ldap_port'] } : {}),
+      encryption: String(c['ldap_encrypt'] ?? 'none'),
+      verify: String(c['ldap_tls_verify'] ?? 'false'),
+      ...(typeof c['ldap_filter'] === 'string' ? { accessFilter: c['ldap_filter'] } : {}),
+      // ejabberd's default cache lifetime is an hour.
+      cacheSeconds: c['auth_use_cache'] === false ? 0 : typeof c['auth_cache_life_time'] === 'number' ? c['auth_cache_life_time'] : 3600,
+      ...(typeof sweep?.['interval'] === 'number' ? { sessionCheckSeconds: sweep['interval'] } : {}),
+    },
+  };
 }
 
 export interface PostgresEvidence {
@@ -109,6 +135,7 @@ export function ejabberdEvidence(ejabberdYaml: string): EjabberdEvidence {
     ...(c['access_rules']?.['register'] !== undefined ? { registration: ruleText(c['access_rules']['register'])! } : {}),
     admins: [admins ?? []].flat().map(String),
     ...(typeof timeout === 'number' && timeout > 0 ? { idleTimeoutMinutes: Math.ceil(timeout / 60) } : {}),
+    identity: identityEvidence(c),
     adminAudit: 'mod_admin_audit' in modules,
     ...(c['loglevel'] !== undefined ? { loglevel: String(c['loglevel']) } : {}),
     protocolOptions: [c['c2s_protocol_options'] ?? []].flat().map(String),

@@ -1,6 +1,6 @@
 import { SAFEGUARD_NAMES, tenantNamespace, type ChatTenant, type Safeguard, type SafeguardName } from '../api/index.js';
 import type { KubeObject } from '../render/index.js';
-import { tenantConfiguration, type TenantConfiguration } from './configuration.js';
+import { tenantConfiguration, type IdentityEvidence, type TenantConfiguration } from './configuration.js';
 import { bullets, code, codeList, table, text } from './markdown.js';
 
 // A per-tenant evidence report for auditors, in Markdown: for each HIPAA technical safeguard whether
@@ -53,6 +53,17 @@ interface SafeguardText {
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
+/** Identity source, access group and leaver window, as an auditor asks for them. */
+function identityLines(identity: IdentityEvidence): string[] {
+  if (!identity.directory) return ['identity source: `Internal` (accounts in the tenant\'s database, created by administrators)'];
+  const d = identity.directory;
+  return [
+    `identity source: \`Directory\`: ${codeList(d.servers)} port ${d.port ?? 'default'}, \`ldap_encrypt\` ${code(d.encryption)}, \`ldap_tls_verify\` ${code(d.verify)}`,
+    `access group (\`ldap_filter\`): ${d.accessFilter ? code(d.accessFilter) : 'none: every account of the directory may sign in'}`,
+    `leaver window: sign-in refused at most ${d.cacheSeconds} s after removal (auth cache); open sessions ended ${d.sessionCheckSeconds !== undefined ? `at most ${d.cacheSeconds + d.sessionCheckSeconds} s after removal (\`mod_directory_leavers\`)` : 'never: no session check configured'}`,
+  ];
+}
+
 const SAFEGUARDS: Record<SafeguardName, SafeguardText> = {
   AccessControl: {
     title: 'Access control and unique user identification',
@@ -67,6 +78,7 @@ const SAFEGUARDS: Record<SafeguardName, SafeguardText> = {
             `in-band registration (\`access_rules.register\`): ${code(c.ejabberd.registration ?? 'not configured')}`,
             `SASL mechanisms disabled: ${codeList(c.ejabberd.disabledSaslMechanisms)}`,
             `administrators (\`acl.admin\`): ${codeList(c.ejabberd.admins)}`,
+            ...identityLines(c.ejabberd.identity),
           ]
         : ['ejabberd configuration: not available']),
       `namespace ${code(c.namespace.name)} Pod Security labels: ${codeList(Object.entries(c.namespace.podSecurity).map(([k, v]) => `${k}=${v}`))}`,

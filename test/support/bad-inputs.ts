@@ -1,7 +1,7 @@
 import { chatTenantManifest, type ChatTenantObject, type ChatTenantSpecInput } from '../../src/api/index.js';
 import type { ObservedNamespace } from '../../src/controller/adoption.js';
 import type { StorageClassObject } from '../../src/controller/safeguards.js';
-import { minimalSpec } from './tenants.js';
+import { directoryIdentity, minimalSpec } from './tenants.js';
 
 // The catalogue of bad inputs, each tagged with where it must be caught:
 //   admission   the API server rejects it: CRD schema (types, ranges, patterns, enums, required) or
@@ -76,6 +76,7 @@ const spec = (overrides: Loose): Loose => ({ ...minimalSpec(), ...overrides });
 const messaging = (m: Loose): Loose => spec({ messaging: m });
 const database = (d: Loose): Loose => spec({ database: { provider: 'standalone', storage: { storageClassName: 'encrypted-ssd' }, ...d } });
 const backup = (b: Loose): Loose => spec({ backup: b });
+const directory = (overrides: Loose): Loose => spec({ identity: directoryIdentity(overrides) });
 const s3 = (overrides: Loose): Loose => backup({ target: { s3: { endpoint: 'https://minio.hospital.example:9000', bucket: 'clinic-backups', credentialsSecret: 's3-credentials', egressCIDR: '10.20.0.0/24', ...overrides } } });
 
 function create(id: string, caughtBy: 'admission' | 'validation', field: string, description: string, specOrManifest: Loose | ChatTenantObject, extra: Partial<CreateCase> = {}): CreateCase {
@@ -133,6 +134,18 @@ export const BAD_INPUTS: BadInput[] = [
   create('monitoring-namespace-malformed', 'admission', 'spec.network.monitoringNamespace', 'a monitoring namespace that is no namespace name', spec({ network: { monitoringNamespace: 'Monitoring!' } })),
   create('quota-not-quantity', 'admission', 'spec.quota', 'a quota value that is no quantity', spec({ quota: { 'requests.cpu': 'lots' } })),
   create('deletion-policy-unknown', 'admission', 'spec.deletionPolicy', 'a deletion policy that does not exist', spec({ deletionPolicy: 'Purge' })),
+  create('directory-starttls', 'admission', 'spec.identity.directory.encryption', 'StartTLS, which ejabberd 23.01 turns into a plaintext bind', directory({ encryption: 'StartTLS' })),
+  create('directory-plain', 'admission', 'spec.identity.directory.encryption', 'plain LDAP', directory({ encryption: 'None' })),
+  create('directory-url-as-server', 'admission', 'spec.identity.directory.servers[0]', 'an ldap:// URL as a server (scheme belongs to encryption)', directory({ servers: ['ldap://dc1.hospital.example'] })),
+  create('directory-without-ca', 'admission', 'spec.identity.directory.caSecret', 'a directory without the CA that verifies it', (() => { const s = directory({}); delete ((s['identity'] as Loose)['directory'] as Loose)['caSecret']; return s; })()),
+  create('directory-without-bind-secret', 'admission', 'spec.identity.directory.bindSecret', 'a directory without the bind Secret', (() => { const s = directory({}); delete ((s['identity'] as Loose)['directory'] as Loose)['bindSecret']; return s; })()),
+  create('directory-filter-empty', 'admission', 'spec.identity.directory.accessFilter', 'an empty access filter (the whole directory)', directory({ accessFilter: '' })),
+  create('directory-filter-match-all', 'admission', 'spec.identity.directory.accessFilter', 'an access filter that matches every entry', directory({ accessFilter: '(objectClass=*)' })),
+  create('directory-filter-unparenthesised', 'admission', 'spec.identity.directory.accessFilter', 'an access filter without parentheses', directory({ accessFilter: 'memberOf=CN=Chat,DC=h,DC=example' })),
+  create('directory-missing', 'admission', 'spec.identity.directory', 'source Directory without a directory', spec({ identity: { source: 'Directory' } })),
+  create('directory-without-source', 'admission', 'spec.identity.directory', 'a directory while source stays Internal', spec({ identity: { directory: (directoryIdentity() as Loose)['directory'] } })),
+  create('directory-cache-too-long', 'admission', 'spec.identity.directory.cacheSeconds', 'leavers trusted for an hour', directory({ cacheSeconds: 3600 })),
+  create('directory-no-cidrs', 'admission', 'spec.identity.directory.cidrs', 'no directory address for the egress policy', directory({ cidrs: [] })),
   create('unknown-field', 'admission', 'spec.colour', 'a field the schema does not have', spec({ colour: 'blue' }), { strictFieldValidation: true }),
   // ---- names: the tenant name becomes the namespace ------------------------------------------------
   create('name-too-long', 'admission', 'metadata.name', 'a name longer than a namespace may be (64 characters)', manifest(spec({}), `t${'a'.repeat(63)}`), { keepName: true }),
@@ -148,6 +161,7 @@ export const BAD_INPUTS: BadInput[] = [
   create('cron-backwards-range', 'validation', 'spec.backup.schedule', 'a range that runs backwards', backup({ schedule: '0 5-1 * * *' })),
   create('client-cidr-prefix-too-long', 'validation', 'spec.network.clientCIDRs[0]', 'an IPv4 CIDR with prefix 33', spec({ network: { clientCIDRs: ['10.0.0.0/33'] } })),
   create('client-cidr-without-prefix', 'validation', 'spec.network.clientCIDRs[1]', 'an address without a prefix', spec({ network: { clientCIDRs: ['10.0.0.0/8', '192.0.2.10'] } })),
+  create('directory-cidr-bad', 'validation', 'spec.identity.directory.cidrs[0]', 'a directory CIDR with prefix 33', directory({ cidrs: ['10.0.0.0/33'] })),
   create('s3-cidr-bad-octet', 'validation', 'spec.backup.target.s3.egressCIDR', 'an S3 CIDR with an octet above 255', s3({ egressCIDR: '300.1.1.0/24' })),
   // ---- immutable fields, on update ---------------------------------------------------------------------
   {

@@ -11,7 +11,7 @@ import { reportCommand } from '../../src/cli/report.js';
 import { renderPgHba, renderTenant } from '../../src/render/index.js';
 import { markedMaterial as marked } from '../support/marked-material.js';
 import { renderEvidenceReport, tenantConfiguration, type BackupRecord, type EvidenceInput } from '../../src/report/index.js';
-import { minimalSpec, tenantFixture } from '../support/tenants.js';
+import { directoryIdentity, minimalSpec, tenantFixture } from '../support/tenants.js';
 
 const settings = defaultSettings();
 const capabilities = { cloudNativePG: true, certManager: true, prometheusOperator: false };
@@ -206,5 +206,21 @@ describe('report command', () => {
     expect(await reportCommand(io, ['-f', file, '--now', NOW])).toBe(0);
     expect(io.stderr()).toContain('status is not a ChatTenant status');
     expect(io.stdout()).toContain('**Status:** not observed');
+  });
+});
+
+describe('identity in the auditor report', () => {
+  it('an internal tenant says so', () => {
+    expect(renderEvidenceReport(input())).toContain('identity source: `Internal`');
+  });
+
+  it('a directory tenant lists the source, the access group and the leaver window, never the bind password', () => {
+    const t = tenantFixture('clinic', minimalSpec({ identity: directoryIdentity({ cacheSeconds: 45, sessionCheckSeconds: 30 }) }));
+    const bindPassword = 'bind-secret-5b1e77';
+    const report = renderEvidenceReport(input(t, { ...markedMaterial(t), directoryBind: { bindDN: 'CN=svc,DC=h,DC=example', password: bindPassword } }));
+    expect(report).toContain('identity source: `Directory`: `dc1.hospital.example`, `dc2.hospital.example` port 636, `ldap_encrypt` `tls`, `ldap_tls_verify` `hard`');
+    expect(report).toContain('access group (`ldap_filter`): `(memberOf=CN=Chat Users,OU=Groups,DC=hospital,DC=example)`');
+    expect(report).toContain('leaver window: sign-in refused at most 45 s after removal (auth cache); open sessions ended at most 75 s after removal');
+    expect(report).not.toContain(bindPassword);
   });
 });

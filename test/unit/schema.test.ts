@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chatTenantManifest, validateChatTenant, type SpecProblem } from '../../src/api/index.js';
-import { minimalSpec } from '../support/tenants.js';
+import { directoryIdentity, minimalSpec } from '../support/tenants.js';
 
 // A table of specs and the exact problems each one gets. Messages are part of the interface: they
 // show up in `validate`, in status conditions and in the docs.
@@ -28,6 +28,8 @@ describe('valid specs', () => {
     ['provided secrets', manifest({ tls: { mode: 'Provided', secrets: { messaging: 'xmpp-tls', database: 'db-tls' } } })],
     ['admin on a second domain', manifest({ xmppDomains: ['a.example', 'b.example'], messaging: { admins: [{ username: 'root', domain: 'b.example' }] } })],
     ['quota overrides', manifest({ quota: { 'requests.cpu': '8', pods: '40' } })],
+    ['directory identity', manifest({ identity: directoryIdentity() })],
+    ['directory with a filter that excludes disabled AD accounts', manifest({ identity: directoryIdentity({ accessFilter: '(&(memberOf=CN=Chat,DC=h,DC=example)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))' }) })],
   ])('%s', (_name, object) => {
     expect(problemsOf(object)).toEqual([]);
   });
@@ -43,6 +45,13 @@ describe('valid specs', () => {
     expect(s.tls.mode).toBe('OperatorCA');
     expect(s.deletionPolicy).toBe('Retain');
     expect(s.network.monitoringNamespace).toBe('monitoring');
+    expect(s.identity).toEqual({ source: 'Internal' });
+  });
+
+  it('fills in the directory defaults: LDAPS on 636, a one-minute cache and session check', () => {
+    const result = validateChatTenant(manifest({ identity: directoryIdentity() }));
+    if (!result.ok) throw new Error('expected valid');
+    expect(result.tenant.spec.identity.directory).toMatchObject({ encryption: 'LDAPS', port: 636, cacheSeconds: 60, sessionCheckSeconds: 60, caSecret: { name: 'directory-ca', key: 'ca.crt' } });
   });
 });
 

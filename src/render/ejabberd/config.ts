@@ -1,7 +1,8 @@
 import yaml from 'js-yaml';
 import type { ChatTenant } from '../../api/index.js';
 import { adminJids } from '../secrets.js';
-import { ERLANG_MODULES } from './erlang-modules.js';
+import { authOptions, directoryModules } from './directory.js';
+import { ERLANG_MODULES, OPTIONAL_ERLANG_MODULES } from './erlang-modules.js';
 import type { EjabberdRuntime } from './runtime.js';
 
 export type { EjabberdFlavour, EjabberdRuntime } from './runtime.js';
@@ -129,7 +130,7 @@ function shaperOptions(tenant: ChatTenant): Yaml {
 
 function modules(tenant: ChatTenant): Yaml {
   const m = tenant.spec.messaging;
-  const operatorModules = Object.fromEntries(ERLANG_MODULES.map((mod) => [mod.name, {}]));
+  const operatorModules = Object.fromEntries(ERLANG_MODULES.filter((mod) => !OPTIONAL_ERLANG_MODULES.has(mod.name)).map((mod) => [mod.name, {}]));
   return {
     mod_adhoc: {},
     mod_admin_extra: {},
@@ -167,6 +168,7 @@ function modules(tenant: ChatTenant): Yaml {
     // encryption and its backups, and a download could land on another replica. See docs/messaging.md.
     ...operatorModules,
     mod_idle_logoff: { timeout: m.idleSessionTimeoutMinutes * 60 },
+    ...directoryModules(tenant),
   };
 }
 
@@ -194,7 +196,7 @@ export function renderEjabberdConfig(tenant: ChatTenant, runtime: EjabberdRuntim
     s2s_access: 's2s',
     listen: listeners(tenant, runtime),
     ...sqlOptions(runtime),
-    auth_method: ['sql'],
+    ...authOptions(tenant, runtime.directory),
     auth_password_format: 'scram',
     auth_scram_hash: SCRAM_HASH,
     // Only SCRAM and PLAIN-inside-TLS remain; anonymous login is not an auth method here at all.

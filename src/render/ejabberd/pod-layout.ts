@@ -2,6 +2,7 @@ import { tenantNamespace, type ChatTenant, type OperatorSettings } from '../../a
 import { names, ports } from '../names.js';
 import type { TenantMaterial } from '../types.js';
 import type { Volume } from '../wire.js';
+import { DIRECTORY_CA_FILE } from './directory.js';
 import type { EjabberdPaths, EjabberdRuntime } from './runtime.js';
 
 // How an ejabberd node is laid out inside the official image (ghcr.io/processone/ejabberd):
@@ -86,5 +87,6 @@ export function kubernetesEjabberdRuntime(tenant: ChatTenant, settings: Operator
     distribution: { port: ports.erlangDistribution, tls: { certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key`, caFile: `${TLS_DIR}/ca.crt` } },
     clusterPeers: clusterPeerNames(tenant, settings),
     paths: POD_PATHS,
+    ...(material.directoryBind ? { directory: { caFile: DIRECTORY_CA_FILE, bindDN: material.directoryBind.bindDN, bindPassword: material.directoryBind.password } } : {}),
   };
 }

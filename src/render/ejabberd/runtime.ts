@@ -1,3 +1,5 @@
+import type { DirectoryRuntime } from './directory.js';
+
 // Where and how one ejabberd node runs. Everything the renderers need to know about the place a node
 // lives in (paths, ports, addresses, the flavour of ejabberd) is here, so the same renderers serve the
 // cluster (the official image in a pod) and the workload tests (Debian's ejabberd on loopback ports).
@@ -53,6 +55,8 @@ export interface EjabberdRuntime {
    */
   clusterPeers: string[];
   paths: EjabberdPaths;
+  /** With spec.identity.source Directory: the directory's CA file and the bind credentials. */
+  directory?: DirectoryRuntime;
 }
 
 /** Names of the files in the configuration directory (keys of the config Secret). */

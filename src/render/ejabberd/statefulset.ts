@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { messagingImage, type ChatTenant, type OperatorSettings } from '../../api/index.js';
+import { directoryOf, messagingImage, type ChatTenant, type OperatorSettings } from '../../api/index.js';
 import { componentLabels, objectMeta, selectorLabels } from '../meta.js';
 import { names, ports } from '../names.js';
 import { hardenContainers, restrictedPodSecurityContext } from '../pod-security.js';
@@ -9,6 +9,7 @@ import { tlsSecretNames } from '../tls.js';
 import type { KubeObject, TenantMaterial } from '../types.js';
 import type { PodTemplate, Volume } from '../wire.js';
 import { renderEjabberdConfigFiles } from './config-files.js';
+import { DIRECTORY_CA_DIR } from './directory.js';
 import { DB_CA_DIR, EJABBERD_UID, ERLANG_VM_SECURITY_CONTEXT, POD_PATHS, TLS_DIR, erlangNodeNameTemplate, kubernetesEjabberdRuntime, messagingTlsVolume } from './pod-layout.js';
 import { CONFIG_FILES, readyFile } from './runtime.js';
 
@@ -42,6 +43,7 @@ export function renderEjabberdStatefulSet(tenant: ChatTenant, settings: Operator
   const selector = selectorLabels(tenant, EJABBERD_APP);
   const tls = tlsSecretNames(tenant);
   const isReady = ['/bin/sh', '-c', `test -f ${readyFile(POD_PATHS)}`];
+  const directory = directoryOf(tenant.spec.identity);
   const template: PodTemplate = {
     metadata: {
       labels: { ...componentLabels(tenant, 'messaging', EJABBERD_APP), ...selector },
@@ -91,6 +93,7 @@ export function renderEjabberdStatefulSet(tenant: ChatTenant, settings: Operator
             { name: 'admins', mountPath: POD_PATHS.adminSecretDir, readOnly: true },
             { name: 'tls', mountPath: TLS_DIR, readOnly: true },
             { name: 'database-ca', mountPath: DB_CA_DIR, readOnly: true },
+            ...(directory ? [{ name: 'directory-ca', mountPath: DIRECTORY_CA_DIR, readOnly: true }] : []),
             { name: 'mnesia', mountPath: POD_PATHS.spoolDir },
             { name: 'logs', mountPath: POD_PATHS.logsDir },
             { name: 'runtime', mountPath: POD_PATHS.home },
@@ -104,6 +107,8 @@ export function renderEjabberdStatefulSet(tenant: ChatTenant, settings: Operator
         secretVolume('admins', names.messaging.adminSecret),
         messagingTlsVolume(tls.messaging),
         secretVolume('database-ca', tls.database, [{ key: 'ca.crt', path: 'ca.crt' }]),
+        // The hospital's CA, straight from its Secret; the bind password reaches the pod in ejabberd.yml (see directory.ts).
+        ...(directory ? [secretVolume('directory-ca', directory.caSecret.name, [{ key: directory.caSecret.key, path: 'ca.crt' }])] : []),
         // Mnesia holds cluster membership and volatile tables only; it is rebuilt on join.
         { name: 'mnesia', emptyDir: { sizeLimit: '1Gi' } },
         { name: 'logs', emptyDir: { sizeLimit: '256Mi' } },

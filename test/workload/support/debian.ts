@@ -14,6 +14,8 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 export const WORKLOAD_PACKAGES = {
   postgres: ['postgresql'],
   ejabberd: ['ejabberd', 'erlang-p1-pgsql'],
+  /** OpenLDAP's server and client tools: the hospital directory of the identity tests. */
+  directory: ['slapd', 'ldap-utils'],
 } as const;
 
 export function missingDebianPackages(packages: readonly string[]): string[] {

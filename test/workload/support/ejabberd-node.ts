@@ -41,6 +41,13 @@ export interface EjabberdNodeOptions {
   distributionTls?: { ca: string; identity: KeyPairPem };
   database: { host: string; port: number; database: string; user: string; password: string; caPem: string };
   adminPasswords: Record<string, string>;
+  /** With a directory tenant: the directory's CA and the bind account (a pod's directory CA Secret and bind password). */
+  directory?: { caPem: string; bindDN: string; bindPassword: string };
+  /**
+   * Changes ejabberd.yml after rendering. Only for showing what a configuration the renderer never
+   * writes would do (e.g. why admission refuses StartTLS); every other test runs the rendered file.
+   */
+  editEjabberdYml?: (rendered: string) => string;
   /** Wait until the node marks itself ready (default); false returns as soon as it runs. */
   waitReady?: boolean;
 }
@@ -131,7 +138,9 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
     },
     clusterPeers: options.peers ?? [],
     paths,
+    ...(options.directory ? { directory: { caFile: join(dir, 'tls', 'directory-ca.crt'), bindDN: options.directory.bindDN, bindPassword: options.directory.bindPassword } } : {}),
   };
+  if (options.directory) write(runtime.directory!.caFile, options.directory.caPem);
   // What the pod gets from its Secrets: TLS, the database CA, the cookie, one file per admin.
   write(runtime.tls.certFile, options.tls.server.certPem);
   write(runtime.tls.keyFile, options.tls.server.keyPem, 0o600);
@@ -148,7 +157,10 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
     if (password === undefined) throw new Error(`no password for admin ${jid}`);
     write(join(paths.adminSecretDir, adminSecretKey(jid)), password, 0o440);
   }
-  for (const [name, content] of Object.entries(renderEjabberdConfigFiles(tenant, runtime))) write(join(paths.configDir, name), content, 0o440);
+  for (const [name, content] of Object.entries(renderEjabberdConfigFiles(tenant, runtime))) {
+    const edited = name === CONFIG_FILES.ejabberd && options.editEjabberdYml ? options.editEjabberdYml(content) : content;
+    write(join(paths.configDir, name), edited, 0o440);
+  }
   const nodeName = `ejabberd@${options.hostName}`;
   if (process.getuid?.() === 0) {
     const { uid, gid } = uidGid(RUN_AS);

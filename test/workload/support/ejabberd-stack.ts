@@ -32,6 +32,12 @@ export interface NodeOverrides {
   peers?: string[];
   /** Certificate and CA on TLS distribution instead of the tenant's (a node of another tenant). */
   distributionTls?: { ca: string; identity: KeyPairPem };
+  /** The directory's CA and bind account, for a directory tenant. */
+  directory?: { caPem: string; bindDN: string; bindPassword: string };
+  /** Another spec for this node (same domains and database), e.g. a directory on another port. */
+  tenant?: ChatTenant;
+  /** See EjabberdNodeOptions.editEjabberdYml. */
+  editEjabberdYml?: (rendered: string) => string;
 }
 
 export interface EjabberdStack {
@@ -112,11 +118,13 @@ export async function startEjabberdStack(tenant: ChatTenant, options: EjabberdSt
           }
           const peers = overrides.peers ?? Array.from({ length: options.peerCount ?? 1 }, (_, i) => stack.nodeName(i + 2));
           const node = await startEjabberdNode({
-            tenant,
+            tenant: overrides.tenant ?? tenant,
+            ...(overrides.editEjabberdYml ? { editEjabberdYml: overrides.editEjabberdYml } : {}),
             address: `127.0.0.${n}`,
             hostName: nodeHost(n),
             hostsFile,
             ...(overrides.distributionTls ? { distributionTls: overrides.distributionTls } : {}),
+            ...(overrides.directory ? { directory: overrides.directory } : {}),
             distributionPort: stack.distributionPort,
             peers,
             cookie: stack.cookie,
