@@ -253,6 +253,16 @@ describe('optional objects', () => {
     expect(egress[1]).toEqual({ to: [{ ipBlock: { cidr: '10.0.0.10/32' } }], ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] });
   });
 
+  it('lets the operator reach the directories it checks only where they are listed, on their ports only', async () => {
+    const policy = only(await helmTemplate(helm, { networkPolicy: { directoryEgress: { cidrs: ['10.20.0.10/32', '10.20.0.11/32'], ports: [636] } } }), 'NetworkPolicy');
+    const egress = policy['spec']['egress'] as Json[];
+    expect(egress).toHaveLength(3);
+    expect(egress[2]).toEqual({ to: [{ ipBlock: { cidr: '10.20.0.10/32' } }, { ipBlock: { cidr: '10.20.0.11/32' } }], ports: [{ protocol: 'TCP', port: 636 }] });
+    // Addresses without ports would open every port to them: refused at install.
+    const lint = await helmLint(helm, { networkPolicy: { directoryEgress: { cidrs: ['10.20.0.10/32'] } } });
+    expect(lint.code, lint.output).not.toBe(0);
+  });
+
   it('a single replica gets no PodDisruptionBudget (it could never be evicted)', async () => {
     const kinds = (await helmTemplate(helm, { replicaCount: 1 })).map((o) => o['kind']);
     expect(kinds).not.toContain('PodDisruptionBudget');
