@@ -17,14 +17,20 @@ import { execInPod, nodeKubeConfig, realNode } from "./pods.js";
 
 export const kubeObjects = (): KubeObjects => new KubeObjects(new KubeClient(nodeKubeConfig(), "chat-tenant-operator/node-tests"));
 
+/**
+ * Small CPU requests: the node has 2 CPUs, and several tenants share it beside the sample tenant,
+ * which keeps the defaults (a 250m request per Pod would leave a replica Pending).
+ */
+const SMALL = { requests: { cpu: "50m" } };
+
 /** A standalone-database tenant on the node's images and encrypted class; `replicas` ejabberd nodes. */
 export function nodeTenant(name: string, domain: string, replicas: number): ChatTenantObject {
   const node = realNode();
   return chatTenantManifest(name, {
     displayName: `${name} (real node)`,
     xmppDomains: [domain],
-    messaging: { replicas, admins: [{ username: "admin" }], image: localImageSpec(node.images.ejabberd) },
-    database: { provider: "standalone", image: localImageSpec(node.images.postgres), storage: { storageClassName: ENCRYPTED_STORAGE_CLASS, size: "1Gi" } },
+    messaging: { replicas, admins: [{ username: "admin" }], image: localImageSpec(node.images.ejabberd), resources: SMALL },
+    database: { provider: "standalone", image: localImageSpec(node.images.postgres), storage: { storageClassName: ENCRYPTED_STORAGE_CLASS, size: "1Gi" }, resources: SMALL },
     backup: { schedule: "0 2 * * *", target: { pvc: { size: "1Gi" } } },
   });
 }
@@ -46,7 +52,8 @@ export async function tenantDiagnostics(name: string): Promise<string> {
   const pods = await core.listNamespacedPod({ namespace: tenantNamespace(name) }).catch(() => ({ items: [] as k8s.V1Pod[] }));
   for (const pod of pods.items) {
     const containers = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => `${s.name}:${s.ready ? "ready" : JSON.stringify(s.state)}`);
-    lines.push(`pod ${pod.metadata?.name} ${pod.status?.phase} ${containers.join(" ")}`);
+    const unscheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
+    lines.push(`pod ${pod.metadata?.name} ${pod.status?.phase} ${containers.join(" ")}${unscheduled ? ` not scheduled: ${unscheduled.message}` : ""}`);
     for (const s of pod.status?.containerStatuses ?? []) {
       if (s.ready) continue;
       const log = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: tenantNamespace(name), container: s.name, tailLines: 15 }).catch(() => "");
