@@ -4,7 +4,7 @@
  * reads from a Ready tenant: its CA, its Service, its admin password, a shell in its Pods.
  */
 import * as k8s from "@kubernetes/client-node";
-import { API_GROUP_VERSION, KIND, chatTenantManifest, tenantNamespace, type ChatTenantObject, type ChatTenantStatus } from "../../../src/api/index.js";
+import { API_GROUP_VERSION, KIND, chatTenantManifest, tenantNamespace, type ChatTenantObject, type ChatTenantSpecInput, type ChatTenantStatus } from "../../../src/api/index.js";
 import { ENCRYPTED_STORAGE_CLASS } from "../../../src/controlplane/node/addons.js";
 import { ensureAccount, ejabberdctl as runEjabberdctl } from "../../../src/devenv/accounts.js";
 import { localImageSpec } from "../../../src/devenv/image-spec.js";
@@ -24,7 +24,7 @@ export const kubeObjects = (): KubeObjects => new KubeObjects(new KubeClient(nod
 const SMALL = { requests: { cpu: "50m" } };
 
 /** A standalone-database tenant on the node's images and encrypted class; `replicas` ejabberd nodes. */
-export function nodeTenant(name: string, domain: string, replicas: number): ChatTenantObject {
+export function nodeTenant(name: string, domain: string, replicas: number, extra: Partial<ChatTenantSpecInput> = {}): ChatTenantObject {
   const node = realNode();
   return chatTenantManifest(name, {
     displayName: `${name} (real node)`,
@@ -32,6 +32,7 @@ export function nodeTenant(name: string, domain: string, replicas: number): Chat
     messaging: { replicas, admins: [{ username: "admin" }], image: localImageSpec(node.images.ejabberd), resources: SMALL },
     database: { provider: "standalone", image: localImageSpec(node.images.postgres), storage: { storageClassName: ENCRYPTED_STORAGE_CLASS, size: "1Gi" }, resources: SMALL },
     backup: { schedule: "0 2 * * *", target: { pvc: { size: "1Gi" } } },
+    ...extra,
   });
 }
 
