@@ -109,6 +109,7 @@ describe('account lifecycle through the node script and mod_account_lifecycle', 
     const missing = await account('enable', 'nobody', credential());
     expect(missing.code).not.toBe(0);
     expect(missing.output).toMatch(/no such account/);
+    await expect.poll(serverLog, { timeout: 10_000 }).toMatch(new RegExp(`Admin audit: .* asked to enable account nobody@${domain.replace(/\./g, '\\.')} .*: refused \\(no such account\\)`));
     const noPassword = await account('reset', 'carol');
     expect(noPassword.code).toBe(2);
     expect(noPassword.output).toMatch(/needs the new password/);
