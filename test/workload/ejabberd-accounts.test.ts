@@ -14,7 +14,9 @@ import { loginXmpp, type XmppSession } from './support/ejabberd-client.js';
 // through the Kubernetes exec API (stdin included), here it is run directly.
 
 const domain = 'chat.accounts-clinic.example';
-const tenant = tenantFixture('accounts-clinic', minimalSpec({ xmppDomains: [domain], messaging: { admins: [{ username: 'alice' }], archiveRetentionDays: 30 } }));
+/** A second domain: the module starts once per domain, its commands are registered once. */
+const secondDomain = 'im.accounts-clinic.example';
+const tenant = tenantFixture('accounts-clinic', minimalSpec({ xmppDomains: [domain, secondDomain], messaging: { admins: [{ username: 'alice' }], archiveRetentionDays: 30 } }));
 const ACTOR = 'kube:platform-engineer@hospital.example';
 const passwords = { created: credential(), enabled: credential(), reset: credential() };
 
@@ -25,19 +27,19 @@ const sessions: XmppSession[] = [];
 let processLists = '';
 let captureDir: string;
 
-async function login(username: string, password: string): Promise<XmppSession> {
-  const session = await loginXmpp({ host: node.address, port: node.ports.c2sStartTls, domain, username, password, ca: stack.ca.certPem });
+async function login(username: string, password: string, on = domain): Promise<XmppSession> {
+  const session = await loginXmpp({ host: node.address, port: node.ports.c2sStartTls, domain: on, username, password, ca: stack.ca.certPem });
   sessions.push(session);
   return session;
 }
 
 /** Runs `account ACTION USER DOMAIN ACTOR` with the password on stdin, sampling the process list meanwhile. */
-async function account(action: string, user: string, password?: string): Promise<CtlResult> {
+async function account(action: string, user: string, password?: string, on = domain): Promise<CtlResult> {
   const file = join(captureDir, `${action}-${Date.now()}.ps`);
   const out = openSync(file, 'w');
   const sampler: ChildProcess = spawn('/bin/sh', ['-c', 'while :; do ps -eww -o args=; sleep 0.02; done'], { stdio: ['ignore', out, 'ignore'] });
   await new Promise((r) => setTimeout(r, 100));
-  const result = node.nodeScriptWithInput(password === undefined ? '' : `${password}\n`, 'account', action, user, domain, ACTOR);
+  const result = node.nodeScriptWithInput(password === undefined ? '' : `${password}\n`, 'account', action, user, on, ACTOR);
   sampler.kill('SIGKILL');
   await new Promise((r) => sampler.once('exit', r));
   processLists += readFileSync(file, 'utf8');
@@ -117,6 +119,15 @@ describe('account lifecycle through the node script and mod_account_lifecycle', 
     expect(unknown.code).toBe(2);
     // A refused reset changed nothing.
     await login('carol', passwords.reset);
+  }, 120_000);
+
+  it('works on every domain of the tenant, with the commands registered once', async () => {
+    const password = credential();
+    const created = await account('create', 'dave', password, secondDomain);
+    expect(created.code, created.output).toBe(0);
+    await login('dave', password, secondDomain);
+    await expect(login('dave', password)).rejects.toThrow(/not-authorized/);
+    expect(serverLog()).not.toMatch(/already exists with the same name|\[critical\]|\[error\]/);
   }, 120_000);
 
   it('no password is in the server log, in any process argv during the actions, or left on disk', () => {
