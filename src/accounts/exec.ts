@@ -35,10 +35,13 @@ export function accountExecCommand(request: Pick<AccountRequest, 'action' | 'use
 
 /** Runs the action and returns ejabberd's answer (e.g. "disabled; 1 session(s) ended"). */
 export async function runAccountAction(kubeConfig: KubeConfig, request: AccountRequest): Promise<string> {
-  if ((request.action === 'disable') !== (request.password === undefined)) throw new Error(`account ${request.action}: a new password is ${request.action === 'disable' ? 'not taken' : 'required'}`);
+  if ((request.action === 'disable') !== (request.password === undefined)) {
+    throw new Error(`account ${request.action}: a new password is ${request.action === 'disable' ? 'not taken' : 'required'}`);
+  }
   if (request.password !== undefined && /[\r\n]/.test(request.password)) throw new Error('a password must be one line');
   const target = { namespace: tenantNamespace(request.tenant), pod: request.pod, container: 'ejabberd' };
-  const result = await execInContainer(kubeConfig, target, accountExecCommand(request), request.password === undefined ? undefined : `${request.password}\n`);
+  const stdin = request.password === undefined ? undefined : `${request.password}\n`;
+  const result = await execInContainer(kubeConfig, target, accountExecCommand(request), stdin);
   const output = (result.stdout + result.stderr).trim();
   if (result.status !== 'Success') throw new AccountActionError(output || `exec in ${target.namespace}/${target.pod}: ${result.status}`);
   return output;

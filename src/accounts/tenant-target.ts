@@ -16,10 +16,9 @@ export async function readAccountTenant(client: KubeClient, name: string): Promi
   const result = validateChatTenant(object);
   if (!result.ok) throw new Error(`ChatTenant ${name} is not valid: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   const { spec } = result.tenant;
-  return {
-    domains: spec.xmppDomains,
-    ...(directoryOf(spec.identity) ? { notInternal: `ChatTenant ${name} signs staff in with its directory (spec.identity.source Directory): manage their accounts there` } : {}),
-  };
+  if (!directoryOf(spec.identity)) return { domains: spec.xmppDomains };
+  const notInternal = `ChatTenant ${name} signs staff in with its directory (spec.identity.source Directory): manage their accounts there`;
+  return { domains: spec.xmppDomains, notInternal };
 }
 
 /**

@@ -17,7 +17,8 @@ import type { Io } from './commands.js';
 // command prints (stderr, errors) ever holds a password.
 
 export const ACCOUNT_SUMMARY =
-  'account create|disable|enable|reset --tenant T --user U [--domain D] [--password-file F|-] [--password-out F] [--pod P] [--kubeconfig F]   manage an internal account (docs/identity.md)';
+  'account create|disable|enable|reset --tenant T --user U [--domain D] [--password-file F|-] [--password-out F] [--pod P] [--kubeconfig F]' +
+  '   manage an internal account (docs/identity.md)';
 
 const ACTIONS = Object.keys(ACCOUNT_COMMANDS) as AccountAction[];
 /** A localpart as ejabberd stores it (nodeprep'd: lower case), without characters a shell or log could misread. */
@@ -98,8 +99,12 @@ export function parseAccountArgs(args: string[]): Parsed {
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.length} (a password is never an argument: use --password-file)`);
   if (!values.tenant || !values.user) throw new UsageError('--tenant and --user are required');
   if (!USER.test(values.user)) throw new UsageError(`--user ${values.user}: lower-case letters, digits, ".", "_" and "-" only`);
-  if (action === 'disable' && (values['password-file'] || values['password-out'])) throw new UsageError('disable sets no password: --password-file and --password-out do not apply');
-  if (values['password-file'] && values['password-out']) throw new UsageError('--password-out is for a generated password; with --password-file you already have it');
+  if (action === 'disable' && (values['password-file'] || values['password-out'])) {
+    throw new UsageError('disable sets no password: --password-file and --password-out do not apply');
+  }
+  if (values['password-file'] && values['password-out']) {
+    throw new UsageError('--password-out is for a generated password; with --password-file you already have it');
+  }
   return {
     action: action as AccountAction,
     tenant: values.tenant,
@@ -150,7 +155,15 @@ export async function accountCommand(io: Io, args: string[], env: NodeJS.Process
     // Created before the password changes, so a path that cannot be written fails before, not after.
     if (secret?.generated && parsed.passwordOut) outFile = await open(parsed.passwordOut, 'wx', 0o600);
     const pod = parsed.pod ?? `${names.messaging.statefulSet}-0`;
-    const request: AccountRequest = { tenant: parsed.tenant, pod, action: parsed.action, user: parsed.user, domain, actor, ...(secret ? { password: secret.password } : {}) };
+    const request: AccountRequest = {
+      tenant: parsed.tenant,
+      pod,
+      action: parsed.action,
+      user: parsed.user,
+      domain,
+      actor,
+      ...(secret ? { password: secret.password } : {}),
+    };
     const answer = await cluster.run(request);
     io.err(`${parsed.user}@${domain}: ${answer} (tenant ${parsed.tenant}, pod ${pod}, recorded as ${actor})\n`);
     if (secret?.generated) {

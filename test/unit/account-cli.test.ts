@@ -66,7 +66,9 @@ describe('account command', () => {
     const f = fake();
     const r = await run(['create', '--tenant', 'clinic', '--user', 'carol', '--password-file', file], f);
     expect(r.code, r.err).toBe(0);
-    expect(f.requests).toEqual([{ tenant: 'clinic', pod: 'ejabberd-0', action: 'create', user: 'carol', domain: 'chat.clinic.example', actor: 'kube:oncall@hospital.example', password: GIVEN }]);
+    expect(f.requests).toEqual([
+      { tenant: 'clinic', pod: 'ejabberd-0', action: 'create', user: 'carol', domain: 'chat.clinic.example', actor: 'kube:oncall@hospital.example', password: GIVEN },
+    ]);
     expect(r.out).toBe('');
     expect(r.err).not.toContain(GIVEN);
     expect(r.err).toMatch(/carol@chat\.clinic\.example: done \(tenant clinic, pod ejabberd-0, recorded as kube:oncall@hospital\.example\)/);

@@ -52,7 +52,9 @@ function serverLog(): string {
   return [node.log(), ...files].join('\n');
 }
 
-const auditLine = (what: string, outcome: string) => new RegExp(`Admin audit: ${ACTOR.replace(/\./g, '\\.')} asked to ${what} account carol@${domain.replace(/\./g, '\\.')} through the operator's account command: ${outcome}`);
+const literal = (text: string) => text.replace(/\./g, '\\.');
+const auditLine = (what: string, outcome: string, account = `carol@${domain}`) =>
+  new RegExp(`Admin audit: ${literal(ACTOR)} asked to ${what} account ${literal(account)} through the operator's account command: ${outcome}`);
 
 beforeAll(async () => {
   captureDir = mkdtempSync(join(tmpdir(), 'cto-accounts-ps-'));
@@ -111,7 +113,7 @@ describe('account lifecycle through the node script and mod_account_lifecycle', 
     const missing = await account('enable', 'nobody', credential());
     expect(missing.code).not.toBe(0);
     expect(missing.output).toMatch(/no such account/);
-    await expect.poll(serverLog, { timeout: 10_000 }).toMatch(new RegExp(`Admin audit: .* asked to enable account nobody@${domain.replace(/\./g, '\\.')} .*: refused \\(no such account\\)`));
+    await expect.poll(serverLog, { timeout: 10_000 }).toMatch(auditLine('enable', 'refused \\(no such account\\)', `nobody@${domain}`));
     const noPassword = await account('reset', 'carol');
     expect(noPassword.code).toBe(2);
     expect(noPassword.output).toMatch(/needs the new password/);
@@ -128,6 +130,7 @@ describe('account lifecycle through the node script and mod_account_lifecycle', 
     const created = await account('create', 'dave', password, secondDomain);
     expect(created.code, created.output).toBe(0);
     await login('dave', password, secondDomain);
+    await expect.poll(serverLog, { timeout: 10_000 }).toMatch(auditLine('create', 'done', `dave@${secondDomain}`));
     await expect(login('dave', password)).rejects.toThrow(/not-authorized/);
     expect(serverLog()).not.toMatch(/already exists with the same name|\[critical\]/);
   }, 120_000);
