@@ -2,6 +2,7 @@ import { crdCommand, renderCommand, validateCommand, type Io } from './commands.
 import { RUN_SUMMARY, runCommand } from './run.js';
 import { backupCommand, listBackupsCommand, restoreCommand, verifyCommand } from './backup.js';
 import { REPORT_SUMMARY, reportCommand } from './report.js';
+import { ACCOUNT_SUMMARY, accountCommand } from './account.js';
 
 // Every command of the CLI, one entry each. A command parses its own options (node:util parseArgs)
 // from the arguments after its name and returns an exit code; only the CLI reads argv and env.
@@ -55,6 +56,7 @@ export const commands: Record<string, Command> = {
     run: verifyCommand,
   },
   report: { summary: REPORT_SUMMARY, run: reportCommand },
+  account: { summary: ACCOUNT_SUMMARY, run: (io, args, env) => accountCommand(io, args, env) },
   'list-backups': {
     summary: 'list-backups         list finished backups in the configured target, newest first',
     run: listBackupsCommand,

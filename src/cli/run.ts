@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { hostname, homedir, tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { API_GROUP_VERSION, KIND, OperatorSettings, type ChatTenantStatus } from '../api/index.js';
 import { defaultControlPlaneCacheDir } from '../controlplane/index.js';
@@ -19,6 +19,7 @@ import { KubeClient } from '../kube/client.js';
 import { KubeObjects } from '../kube/objects.js';
 import { createLogger } from '../log.js';
 import type { Io } from './commands.js';
+import { chooseCluster } from './cluster.js';
 
 // `run`: the operator. Where the cluster is comes from, in order: --kubeconfig, $KUBECONFIG, the
 // in-cluster service account, ~/.kube/config; with none of those (or --embedded) it starts a local
@@ -40,29 +41,6 @@ interface LocalEnvironment {
   placement?: SamplePlacement;
   realNode: boolean;
   stop(): Promise<void>;
-}
-
-interface ClusterChoice {
-  kubeConfig: KubeConfig;
-  source: string;
-}
-
-function chooseCluster(flag: string | undefined, env: NodeJS.ProcessEnv): ClusterChoice | undefined {
-  const fromFile = (file: string, source: string): ClusterChoice => {
-    const kc = new KubeConfig();
-    kc.loadFromFile(file);
-    return { kubeConfig: kc, source };
-  };
-  if (flag) return fromFile(flag, `--kubeconfig ${flag}`);
-  if (env['KUBECONFIG']) return fromFile(env['KUBECONFIG'].split(':')[0]!, `KUBECONFIG=${env['KUBECONFIG']}`);
-  if (env['KUBERNETES_SERVICE_HOST']) {
-    const kc = new KubeConfig();
-    kc.loadFromCluster();
-    return { kubeConfig: kc, source: 'in-cluster service account' };
-  }
-  const home = join(env['HOME'] ?? homedir(), '.kube', 'config');
-  if (existsSync(home)) return fromFile(home, home);
-  return undefined;
 }
 
 function loadSettings(file: string | undefined): OperatorSettings {

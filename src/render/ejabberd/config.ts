@@ -1,5 +1,6 @@
 import yaml from 'js-yaml';
-import type { ChatTenant } from '../../api/index.js';
+import { directoryOf, type ChatTenant } from '../../api/index.js';
+import { ACCOUNT_LIFECYCLE_MODULE } from './account-lifecycle-module.js';
 import { adminJids } from '../secrets.js';
 import { authOptions, directoryModules } from './directory.js';
 import { ERLANG_MODULES, OPTIONAL_ERLANG_MODULES } from './erlang-modules.js';
@@ -169,6 +170,8 @@ function modules(tenant: ChatTenant): Yaml {
     ...operatorModules,
     mod_idle_logoff: { timeout: m.idleSessionTimeoutMinutes * 60 },
     ...directoryModules(tenant),
+    // Accounts of a directory tenant live in the directory: the account commands exist for internal ones only.
+    ...(directoryOf(tenant.spec.identity) ? {} : { [ACCOUNT_LIFECYCLE_MODULE]: {} }),
   };
 }
 

@@ -8,6 +8,8 @@
 // the image, the same source for every Erlang/OTP release the images use. They include no ejabberd
 // headers and use only long-standing hooks and functions (present in 23.01 and 25.x).
 
+import { ACCOUNT_LIFECYCLE_MODULE, ACCOUNT_LIFECYCLE_SOURCE } from './account-lifecycle-module.js';
+
 export interface ErlangModule {
   name: string;
   /** File name in the configuration directory. */
@@ -279,10 +281,11 @@ export const ERLANG_MODULES: readonly ErlangModule[] = [
   { name: 'mod_idle_logoff', file: 'mod_idle_logoff.erl', source: IDLE_LOGOFF },
   { name: 'mod_admin_audit', file: 'mod_admin_audit.erl', source: ADMIN_AUDIT },
   { name: 'mod_directory_leavers', file: 'mod_directory_leavers.erl', source: DIRECTORY_LEAVERS },
+  { name: ACCOUNT_LIFECYCLE_MODULE, file: `${ACCOUNT_LIFECYCLE_MODULE}.erl`, source: ACCOUNT_LIFECYCLE_SOURCE },
 ];
 
 /** Compiled on every node, enabled in ejabberd.yml only where the spec asks for them. */
-export const OPTIONAL_ERLANG_MODULES: ReadonlySet<string> = new Set(['mod_directory_leavers']);
+export const OPTIONAL_ERLANG_MODULES: ReadonlySet<string> = new Set(['mod_directory_leavers', ACCOUNT_LIFECYCLE_MODULE]);
 
 /** File name of the Erlang arguments file only the ejabberd server (not ejabberdctl) reads. */
 export const SERVER_VM_ARGS_FILE = 'ejabberd-server.vm.args';

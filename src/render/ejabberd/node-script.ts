@@ -2,6 +2,7 @@ import { adminJids, adminSecretKey } from '../secrets.js';
 import type { ChatTenant } from '../../api/index.js';
 import { SERVER_VM_ARGS_FILE } from './erlang-modules.js';
 import { CONFIG_FILES, readyFile, type EjabberdRuntime } from './runtime.js';
+import { ACCOUNT_COMMANDS } from './account-lifecycle-module.js';
 
 // The node script: the one program that runs an ejabberd node, the same in a pod and in the
 // workload tests (only the paths and peers of EjabberdRuntime differ). POSIX sh, because the official
@@ -17,6 +18,9 @@ import { CONFIG_FILES, readyFile, type EjabberdRuntime } from './runtime.js';
 //   purge-archive  (CronJob) ask any reachable node to delete archived messages older than N days.
 //   ctl ARGS...    (kubectl exec, by a person) run one ejabberdctl command against this running node, with
 //                  the configuration and TLS distribution it needs, e.g. "ctl list_cluster".
+//   account ACTION USER DOMAIN ACTOR
+//                  (kubectl exec, by the operator's CLI) create, disable, enable or reset an account
+//                  through mod_account_lifecycle; a new password comes as one line on stdin.
 
 /** How long each start step (start, join, provision) may keep retrying before the node gives up. */
 export const START_STEP_TIMEOUT_SECONDS = 600;
@@ -263,6 +267,38 @@ purge_archive() {
   return 1
 }
 
+# The password never becomes an argument of any process (every process of the Pod can read another's
+# argv in /proc): read and printf are shell builtins, and ejabberd reads the password from a file only
+# this user can read, on the memory-backed HOME, which mod_account_lifecycle removes once read (and
+# this script too, whatever happens).
+account() {
+  action=$1
+  case $action in
+    disable)
+      ctl ${ACCOUNT_COMMANDS.disable} "$2" "$3" "$4"
+      return
+      ;;
+    create) command=${ACCOUNT_COMMANDS.create} ;;
+    enable) command=${ACCOUNT_COMMANDS.enable} ;;
+    reset) command=${ACCOUNT_COMMANDS.reset} ;;
+    *)
+      echo "unknown account action: $action (create, disable, enable, reset)" >&2
+      return 2
+      ;;
+  esac
+  secret=''
+  IFS= read -r secret || true
+  if [ -z "$secret" ]; then
+    echo "account $action needs the new password as one line on stdin" >&2
+    return 2
+  fi
+  secret_file="$HOME/account-password.$$"
+  trap 'rm -f "$secret_file"' EXIT
+  (umask 077 && set -C && printf '%s' "$secret" > "$secret_file")
+  secret=''
+  ctl "$command" "$2" "$3" "$4" "$secret_file"
+}
+
 case "\${1:-}" in
   start) start ;;
   leave) leave ;;
@@ -272,8 +308,17 @@ case "\${1:-}" in
     : "\${ERLANG_NODE_ARG:?ERLANG_NODE_ARG must name this node}"
     ctl "$@"
     ;;
+  account)
+    [ $# -eq 5 ] || {
+      echo "usage: $0 account create|disable|enable|reset USER DOMAIN ACTOR (a new password as one line on stdin)" >&2
+      exit 2
+    }
+    shift
+    : "\${ERLANG_NODE_ARG:?ERLANG_NODE_ARG must name this node}"
+    account "$@"
+    ;;
   *)
-    echo "usage: $0 start | leave | purge-archive DAYS | ctl ARGS..." >&2
+    echo "usage: $0 start | leave | purge-archive DAYS | ctl ARGS... | account ACTION USER DOMAIN ACTOR" >&2
     exit 2
     ;;
 esac

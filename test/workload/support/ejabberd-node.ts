@@ -72,6 +72,8 @@ export interface EjabberdNode {
   ctl(...args: string[]): CtlResult;
   /** Runs the rendered node script with a command (leave, purge-archive DAYS), as a pod or job would. */
   nodeScript(...args: string[]): CtlResult;
+  /** The node script with this text on its stdin (as `kubectl exec -i` gives it), e.g. a password. */
+  nodeScriptWithInput(input: string, ...args: string[]): CtlResult;
   /** Starts the node script (again) and waits until the node marks itself ready. */
   start(waitReady?: boolean): Promise<void>;
   /** Whether the node script still runs. */
@@ -176,9 +178,9 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
   let child: ChildProcess | undefined;
   let exit: Promise<number | null> = Promise.resolve(null);
 
-  const run = (command: string, args: string[], home = paths.home): CtlResult => {
+  const run = (command: string, args: string[], home = paths.home, input?: string): CtlResult => {
     const c = asEjabberd(command, args, options.hostsFile);
-    const r = spawnSync(c.cmd, c.args, { encoding: 'utf8', env: env(home), cwd: dir, timeout: 120_000 });
+    const r = spawnSync(c.cmd, c.args, { encoding: 'utf8', env: env(home), cwd: dir, timeout: 120_000, ...(input === undefined ? {} : { input }) });
     return { code: r.status ?? -1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
   };
 
@@ -195,6 +197,7 @@ export async function startEjabberdNode(options: EjabberdNodeOptions): Promise<E
       run(DEBIAN_EJABBERDCTL, ['--config-dir', paths.configDir, '--config', '/dev/null', '--ctl-config', join(paths.configDir, CONFIG_FILES.ejabberdctl), '--logs', paths.home, '--spool', paths.home, '--node', nodeName, ...args]),
     // A job pod has a HOME of its own; the purge gets one too.
     nodeScript: (...args) => run('/bin/sh', [script, ...args], args[0] === 'purge-archive' ? join(dir, 'purge-home') : paths.home),
+    nodeScriptWithInput: (input, ...args) => run('/bin/sh', [script, ...args], paths.home, input),
     running: () => !!child && child.exitCode === null && child.signalCode === null,
     async start(waitReady = true) {
       // Not ready until this run says so (a killed run leaves its marker behind, as in a pod).
