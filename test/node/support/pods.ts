@@ -2,7 +2,9 @@
  * Test-side helpers for the real node: its kubeconfig, Pods that run and are waited for, and
  * commands run in them (exec goes API server -> kubelet -> containerd, so it tests that path too).
  */
+import { execFileSync } from "node:child_process";
 import * as k8s from "@kubernetes/client-node";
+import { NODE_LAYOUT, nodePaths } from "../../../src/controlplane/node/layout.js";
 import { inject } from "vitest";
 import { execInContainer, type ExecResult } from "../../../src/kube/exec.js";
 import { eventually } from "../../harness/kube.js";
@@ -78,4 +80,17 @@ export type { ExecResult } from "../../../src/kube/exec.js";
 /** Runs a command in a container; `stdin`, when given, is what the command reads (secrets go this way, not in argv). */
 export function execInPod(kc: k8s.KubeConfig, namespace: string, pod: string, container: string, command: string[], stdin?: string): Promise<ExecResult> {
   return execInContainer(kc, { namespace, pod, container }, command, stdin);
+}
+
+/**
+ * The manifest digest of an image in the node's containerd: what `name@sha256:…` resolves to (the
+ * imageID a Pod's status shows is the config digest, which no reference resolves).
+ */
+export function imageManifestDigest(reference: string): string {
+  const socket = nodePaths(NODE_LAYOUT).containerdSocket;
+  const listing = execFileSync("ctr", ["--address", socket, "--namespace", "k8s.io", "images", "ls"], { encoding: "utf8" });
+  const line = listing.split("\n").find((l) => l.split(/\s+/)[0] === reference);
+  const digest = line?.split(/\s+/).find((f) => /^sha256:[a-f0-9]{64}$/.test(f));
+  if (!digest) throw new Error(`no image ${reference} in the node's containerd:\n${listing}`);
+  return digest;
 }

@@ -77,6 +77,8 @@ export interface XmppLoginOptions {
   resource?: string;
   /** Mechanisms to try, by preference; the server's offer decides among them. */
   mechanisms?: Array<'SCRAM-SHA-256' | 'PLAIN'>;
+  /** Called once the session is bound, before the initial presence (which releases offline messages). */
+  beforePresence?: (client: Client) => Promise<void> | void;
 }
 
 export interface XmppSession {
@@ -147,6 +149,7 @@ export async function loginXmpp(options: XmppLoginOptions): Promise<XmppSession>
     entity.on('disconnect', () => resolve(streamError));
   });
   await entity.start();
+  await options.beforePresence?.(entity);
   // Available, as a chat client is once logged in: messages to the bare JID reach this resource.
   await entity.send(xml('presence'));
   return {
