@@ -1,6 +1,6 @@
 // Pods killed mid-conversation: two users on different ejabberd replicas keep sending to each other
 // with stream management (XEP-0198) while one replica's Pod is deleted and then the StatefulSet rolls
-// to another image reference. Clients log in again through the tenant Service and send again what the
+// to a new messaging image tag. Clients log in again through the tenant Service and send again what the
 // server had not acknowledged. Afterwards every acknowledged message has arrived and is archived for
 // both users; a message is there twice only if it was sent twice; and while a replica was down, the
 // PodDisruptionBudget refused to evict the other.
@@ -11,7 +11,7 @@ import { names } from "../../src/render/index.js";
 import { apiStatus, eventually } from "../harness/kube.js";
 import { AckedChatter, type ChatterReport } from "./support/acked-chatter.js";
 import { installOperatorChart } from "./support/operator-chart.js";
-import { imageManifestDigest, nodeKubeConfig, realNode } from "./support/pods.js";
+import { nodeKubeConfig, realNode, tagNodeImage } from "./support/pods.js";
 import { applyTenant, clientServiceAddress, nodeTenant, podIp, registerAccount, tenantCa, tenantSql, waitForTenantReady } from "./support/tenants.js";
 
 const kc = nodeKubeConfig();
@@ -102,20 +102,22 @@ describe("Pods killed mid-conversation", () => {
     );
     await sleep(3000);
 
-    // 2. The StatefulSet rolls: the same image, pinned by its manifest digest instead of its tag, as a
-    // platform team pins a release.
-    const digest = imageManifestDigest(realNode().images.ejabberd);
+    // 2. The StatefulSet rolls to a new messaging image tag (the same build under a second name: the node
+    // has no registry to pull a new release from). The digest form cannot serve here: containerd resolves
+    // name@digest only for images pulled from a registry, not imported ones.
+    const newTag = "23.01-bookworm-rollout";
+    tagNodeImage(realNode().images.ejabberd, newTag);
     const rolled = nodeTenant(ROLL.name, ROLL.domain, 2);
-    (rolled.spec as { messaging: { image: { digest?: string } } }).messaging.image.digest = digest;
+    (rolled.spec as { messaging: { image: { tag?: string } } }).messaging.image.tag = newTag;
     await applyTenant(rolled);
     await eventually(
-      "the StatefulSet rolled to the digest",
+      "the StatefulSet rolled to the new tag",
       async () => {
         const sts = await apps.readNamespacedStatefulSet({ name: names.messaging.statefulSet, namespace: ns });
         const image = sts.spec?.template.spec?.containers[0]?.image ?? "";
         const ready = await watch.readyPods();
         if (ready.length === 1) refusals.push(await evict(ready[0]!.metadata!.name!));
-        return image.includes("@sha256:") && sts.status?.updateRevision === sts.status?.currentRevision && sts.status?.readyReplicas === 2 && sts.status.updatedReplicas === 2;
+        return image.endsWith(`:${newTag}`) && sts.status?.updateRevision === sts.status?.currentRevision && sts.status?.readyReplicas === 2 && sts.status.updatedReplicas === 2;
       },
       300_000,
       500,

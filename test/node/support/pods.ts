@@ -83,14 +83,13 @@ export function execInPod(kc: k8s.KubeConfig, namespace: string, pod: string, co
 }
 
 /**
- * The manifest digest of an image in the node's containerd: what `name@sha256:…` resolves to (the
- * imageID a Pod's status shows is the config digest, which no reference resolves).
+ * Gives an image in the node's containerd a second name, as pushing the same build under a new tag
+ * to a registry would (the node has no registry; Pods use imagePullPolicy Never). A Pod template
+ * naming the new tag is a new revision that runs the same bits.
  */
-export function imageManifestDigest(reference: string): string {
+export function tagNodeImage(reference: string, newTag: string): string {
+  const target = `${reference.replace(/:[^:/]+$/, "")}:${newTag}`;
   const socket = nodePaths(NODE_LAYOUT).containerdSocket;
-  const listing = execFileSync("ctr", ["--address", socket, "--namespace", "k8s.io", "images", "ls"], { encoding: "utf8" });
-  const line = listing.split("\n").find((l) => l.split(/\s+/)[0] === reference);
-  const digest = line?.split(/\s+/).find((f) => /^sha256:[a-f0-9]{64}$/.test(f));
-  if (!digest) throw new Error(`no image ${reference} in the node's containerd:\n${listing}`);
-  return digest;
+  execFileSync("ctr", ["--address", socket, "--namespace", "k8s.io", "images", "tag", "--force", reference, target], { encoding: "utf8" });
+  return target;
 }
