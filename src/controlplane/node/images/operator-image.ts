@@ -12,7 +12,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm } from "node:fs/promises";
+import { access, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { debianRootfs, type ImageArchive } from "./build.js";
@@ -36,6 +36,20 @@ export interface EnsureOperatorImageOptions {
   readonly log?: (line: string) => void;
 }
 
+/**
+ * Every source change makes a new archive. Keep the newest few of this tag: several checkouts of the
+ * project on one machine (worktrees) build theirs into the same cache, and a run that found its
+ * archive must still find it when its turn at the node (one per machine) comes to import it.
+ */
+const KEPT_OPERATOR_ARCHIVES = 4;
+
+async function pruneOldArchives(dir: string, tag: string, keep: string): Promise<void> {
+  const mine = (await readdir(dir)).filter((f) => f.startsWith(`chat-tenant-operator-${tag}-`) && f.endsWith(".oci.tar")).map((f) => path.join(dir, f));
+  const byAge = await Promise.all(mine.map(async (file) => ({ file, mtime: (await stat(file)).mtimeMs })));
+  byAge.sort((a, b) => b.mtime - a.mtime);
+  for (const { file } of byAge.slice(KEPT_OPERATOR_ARCHIVES)) if (file !== keep) await rm(file, { force: true });
+}
+
 export async function ensureOperatorImage(options: EnsureOperatorImageOptions): Promise<ImageArchive> {
   const log = options.log ?? (() => {});
   const tag = options.tag ?? "dev";
@@ -43,7 +57,12 @@ export async function ensureOperatorImage(options: EnsureOperatorImageOptions): 
   await mkdir(dir, { recursive: true });
   const archive = path.join(dir, `chat-tenant-operator-${tag}-${await sourceKey(options.projectDir)}.oci.tar`);
   const reference = `${LOCAL_IMAGE_PREFIX}/chat-tenant-operator:${tag}`;
-  if (await exists(archive)) return { reference, archive };
+  if (await exists(archive)) {
+    // Used now: the newest-first pruning of other checkouts' builds keeps it.
+    const now = new Date();
+    await utimes(archive, now, now).catch(() => {});
+    return { reference, archive };
+  }
 
   const started = Date.now();
   log(`building image ${reference} from ${options.projectDir}`);
@@ -76,13 +95,7 @@ export async function ensureOperatorImage(options: EnsureOperatorImageOptions): 
     const partial = `${archive}.partial-${process.pid}`;
     await writeOciArchive({ reference, layerTar, config: OPERATOR_RUN_CONFIG, output: partial, workDir: work });
     await rename(partial, archive);
-    // Every source change makes a new archive; keep only the newest of this tag (an import in progress
-    // keeps reading an unlinked file).
-    for (const old of await readdir(dir)) {
-      if (old.startsWith(`chat-tenant-operator-${tag}-`) && old.endsWith(".oci.tar") && path.join(dir, old) !== archive) {
-        await rm(path.join(dir, old), { force: true });
-      }
-    }
+    await pruneOldArchives(dir, tag, archive);
     log(`built image ${reference} in ${Math.round((Date.now() - started) / 1000)}s -> ${archive}`);
     return { reference, archive };
   } finally {
