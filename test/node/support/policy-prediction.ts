@@ -21,7 +21,8 @@ export interface PodRef {
   name: string;
 }
 
-const podNode = (pod: PodRef): string => `${pod.namespace}/${pod.name}[Pod]`;
+/** Whether an analyzer node ("ns/name[Pod]") is this Pod. */
+const isPod = (node: string, pod: PodRef): boolean => node.replace(/\[[^\]]*\]$/, "") === `${pod.namespace}/${pod.name}`;
 
 /** Whether an analyzer connection string ("All Connections", "TCP 5222-5223,UDP 53") admits a TCP port. */
 export function admitsTcpPort(conn: string, port: number): boolean {
@@ -37,14 +38,14 @@ export class PolicyPrediction {
 
   /** Whether the policies let `from` open a TCP connection to the Pod `to` on `port`. */
   podToPod(from: PodRef, to: PodRef, port: number): boolean {
-    return this.connections.some((c) => c.src === podNode(from) && c.dst === podNode(to) && admitsTcpPort(c.conn, port));
+    return this.connections.some((c) => isPod(c.src, from) && isPod(c.dst, to) && admitsTcpPort(c.conn, port));
   }
 
   /** Whether the policies let `from` open a TCP connection to an address outside the Pod network. */
   podToAddress(from: PodRef, ip: string, port: number): boolean {
     const address = ipNode(ip)!;
     return this.connections.some((c) => {
-      if (c.src !== podNode(from)) return false;
+      if (!isPod(c.src, from)) return false;
       const range = ipNode(c.dst);
       return range !== undefined && range.v6 === address.v6 && range.low <= address.low && address.high <= range.high && admitsTcpPort(c.conn, port);
     });
