@@ -146,6 +146,7 @@ describe("NetworkPolicies proven by packets on the real node", () => {
       const differences: string[] = [];
       const counts = new Map<Verdict, number>();
       const reachedAcrossTenants: string[] = [];
+      const reachedBy = new Map<string, string[]>();
       await Promise.all(
         sources.map(async (src) => {
           const probes = probesFor(src);
@@ -154,6 +155,7 @@ describe("NetworkPolicies proven by packets on the real node", () => {
             const verdict = verdicts.get(`${probe.ip} ${probe.port}`)!;
             counts.set(verdict, (counts.get(verdict) ?? 0) + 1);
             const allowed = probe.predicted(src);
+            if (reached(verdict)) reachedBy.set(`${src.namespace}/${src.name}`, [...(reachedBy.get(`${src.namespace}/${src.name}`) ?? []), probe.describe]);
             if (allowed !== reached(verdict)) differences.push(`${src.namespace}/${src.name} -> ${probe.describe}: analyzer ${allowed ? "allows" : "denies"}, packet ${verdict}`);
             const dstNamespace = probe.describe.split("/")[0]!;
             if (reached(verdict) && tenantNamespaces.includes(src.namespace) && tenantNamespaces.includes(dstNamespace) && dstNamespace !== src.namespace) {
@@ -162,7 +164,7 @@ describe("NetworkPolicies proven by packets on the real node", () => {
           }
         }),
       );
-      return { differences: differences.sort(), counts, reachedAcrossTenants };
+      return { differences: differences.sort(), counts, reachedAcrossTenants, reachedBy };
     };
     // kube-router writes a new Pod's rules a few seconds after the Pod starts (on its Pod watch), so
     // the probes' own rules may lag behind their readiness: a difference is retried a few times, and
@@ -173,7 +175,9 @@ describe("NetworkPolicies proven by packets on the real node", () => {
       await new Promise((resolve) => setTimeout(resolve, 10_000));
       result = await sendAll();
     }
-    const { differences, counts, reachedAcrossTenants } = result;
+    const { differences, counts, reachedAcrossTenants, reachedBy } = result;
+    // The allowed side of the matrix, for a reader of the log: everything not listed was refused.
+    for (const src of sources) console.log(`[network-matrix] ${src.namespace}/${src.name} reached: ${(reachedBy.get(`${src.namespace}/${src.name}`) ?? []).sort().join(", ") || "nothing"}`);
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     console.log(`[network-matrix] ${sources.length} sources x ${tenantPods.length} tenant Pods x ${PORTS.length} ports, plus DNS, API server and outside: ${total} connections; ${JSON.stringify(Object.fromEntries(counts))}`);
     expect(differences, "connections where the packets and the analyzer disagree").toEqual([]);
