@@ -182,6 +182,18 @@ describe("NetworkPolicies proven by packets on the real node", () => {
     console.log(`[network-matrix] ${sources.length} sources x ${tenantPods.length} tenant Pods x ${PORTS.length} ports, plus DNS, API server and outside: ${total} connections; ${JSON.stringify(Object.fromEntries(counts))}`);
     expect(differences, "connections where the packets and the analyzer disagree").toEqual([]);
     expect(reachedAcrossTenants, "connections from one tenant into another").toEqual([]);
+    // And what got in from outside the tenants is the design of docs/network.md, written out by hand:
+    // the client namespace on the client ports of its tenant's ejabberd Pods, monitoring on each
+    // role's metrics port, the unrelated namespace nowhere.
+    const intoTenants = (src: Source): string[] => (reachedBy.get(`${src.namespace}/${src.name}`) ?? []).filter((d) => tenantNamespaces.includes(d.split("/")[0]!)).sort();
+    const podsOf = (statefulSet: string) => tenantPods.filter((p) => new RegExp(`^${statefulSet}-\\d+$`).test(p.name)).map((p) => `${p.namespace}/${p.name}`);
+    const outsiders = sources.filter((s) => !tenantNamespaces.includes(s.namespace));
+    const expectedInto: Record<string, string[]> = {
+      [outsiders.find((s) => s.namespace.startsWith("node-clients"))!.namespace]: podsOf(names.messaging.statefulSet).filter((p) => p.startsWith(`${tenantNamespace(ALPHA.name)}/`)).flatMap((p) => [`${p}:5222`, `${p}:5223`, `${p}:5443`]),
+      [outsiders.find((s) => s.namespace.startsWith("node-unrelated"))!.namespace]: [],
+      [MONITORING]: [...podsOf(names.messaging.statefulSet).map((p) => `${p}:${ports.ejabberdMetrics}`), ...podsOf(names.database.statefulSet).map((p) => `${p}:${ports.postgresExporter}`)],
+    };
+    for (const src of outsiders) expect(intoTenants(src), `what ${src.namespace}/${src.name} reached in the tenants`).toEqual(expectedInto[src.namespace]!.sort());
     // The verdicts mean something only if each kind was seen: kube-router's REJECT was told apart
     // from a destination's RST, and allowed connections were accepted too.
     for (const verdict of ["connected", "reset", "rejected"] as const) expect(counts.get(verdict) ?? 0, `${verdict} verdicts`).toBeGreaterThan(0);
