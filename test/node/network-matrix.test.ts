@@ -9,7 +9,7 @@ import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantNamespace } from "../../src/api/index.js";
 import { names, ports } from "../../src/render/index.js";
-import { createTestNamespace, deleteNamespaceAndWait } from "../harness/kube.js";
+import { createTestNamespace, deleteNamespaceAndWait, eventually } from "../harness/kube.js";
 import { ALPHA, BETA, CLIENTS_OF_LABEL, tenantsReady } from "./support/fixture.js";
 import { probeFrom, reached, type Target, type Verdict } from "./support/packet-probe.js";
 import { predictFromCluster, type PodRef } from "./support/policy-prediction.js";
@@ -100,7 +100,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   outsideListener?.close();
-  await Promise.all(probePods.filter((p) => !createdNamespaces.includes(p.namespace)).map((p) => core.deleteNamespacedPod({ namespace: p.namespace, name: p.name, gracePeriodSeconds: 0 }).catch(() => undefined)));
+  // The probes in the tenants' namespaces go before the next file uses the shared tenants.
+  const inTenants = probePods.filter((p) => !createdNamespaces.includes(p.namespace));
+  await Promise.all(inTenants.map((p) => core.deleteNamespacedPod({ namespace: p.namespace, name: p.name, gracePeriodSeconds: 0 }).catch(() => undefined)));
+  const gone = (p: PodRef) => core.readNamespacedPod({ namespace: p.namespace, name: p.name }).then(() => false, () => true);
+  await eventually("the probes in the tenants' namespaces gone", async () => (await Promise.all(inTenants.map(gone))).every(Boolean), 60_000, 1000);
   await Promise.all(createdNamespaces.map((ns) => deleteNamespaceAndWait(kc, ns, 120_000)));
 });
 
