@@ -13,6 +13,8 @@
 import type { TestProject } from "vitest/node";
 import { defaultControlPlaneCacheDir, ensureControlPlaneBinaries, startControlPlane } from "../../src/controlplane/index.js";
 import { ensureNodeBinaries } from "../../src/controlplane/node/binaries.js";
+import { ensureCloudNativePG } from "../../src/controlplane/node/cloudnative-pg/build.js";
+import { CLOUDNATIVE_PG_VERSION } from "../../src/controlplane/node/cloudnative-pg/version.js";
 import { ensureDebianPackages } from "../../src/controlplane/node/debian-packages.js";
 import { ensureFscryptTool } from "../../src/controlplane/node/encrypted-storage.js";
 import { ensureOperatorImage } from "../../src/controlplane/node/images/operator-image.js";
@@ -35,10 +37,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await ensureDebianPackages([...NODE_DEBIAN_PACKAGES, "go-sendxmpp"], log);
   const binaries = await ensureControlPlaneBinaries(goOptions);
   const nodeBinaries = await ensureNodeBinaries(goOptions);
+  const cloudNativePG = await ensureCloudNativePG(goOptions);
   const fscryptTool = await ensureFscryptTool(cacheDir);
   // The operator runs in the cluster as production runs it: installed by its Helm chart.
   const helm = await ensureHelm(process.env, log);
-  let images = await ensureRealNodeImages({ cacheDir, corednsBinary: nodeBinaries.coredns, workloadImages: true, log });
+  let images = await ensureRealNodeImages({ cacheDir, corednsBinary: nodeBinaries.coredns, workloadImages: true, cloudNativePG: { manager: cloudNativePG.manager, version: CLOUDNATIVE_PG_VERSION }, log });
   // The operator's image from this checkout (src/ hashed: a change costs a TypeScript build and a tar append).
   const operatorImage = await ensureOperatorImage({ cacheDir, projectDir: project.config.root, env: process.env, log });
   images = { ...images, others: [...images.others, operatorImage] };
@@ -69,7 +72,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     nodeName: NODE_NAME,
     nodeIp,
     encryptedVolumes: node.encryptedVolumes!,
-    images: { debian: images.helper.reference, coredns: images.coredns.reference, postgres: reference("postgres"), ejabberd: reference("ejabberd"), operator: operatorImage.reference },
+    images: {
+      debian: images.helper.reference,
+      coredns: images.coredns.reference,
+      postgres: reference("postgres"),
+      ejabberd: reference("ejabberd"),
+      operator: operatorImage.reference,
+      cloudNativePG: reference("cloudnative-pg"),
+      cloudNativePGPostgres: reference("cloudnative-pg-postgresql"),
+    },
+    cloudNativePGReleaseManifest: cloudNativePG.releaseManifest,
   });
 
   return async () => {
