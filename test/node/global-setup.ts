@@ -23,7 +23,7 @@ import { ensureRealNodeImages } from "../../src/controlplane/node/node-images.js
 import { startRealNode } from "../../src/controlplane/node/node.js";
 import { NODE_DEBIAN_PACKAGES } from "../../src/controlplane/node/versions.js";
 import { ensureHelm } from "../../scripts/chart-tools/helm.js";
-import { leftovers, snapshotHost } from "./support/host-snapshot.js";
+import { leftovers, snapshotHost, type HostSnapshot } from "./support/host-snapshot.js";
 import "./support/provided-context.js";
 
 const NODE_NAME = "chat-tenant-operator-node";
@@ -47,14 +47,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   images = { ...images, others: [...images.others, operatorImage] };
   log("binaries and images ready");
 
-  const before = snapshotHost();
+  // Taken once this run holds the node lock: while it waits, another run's node may still be running.
+  let before: HostSnapshot | undefined;
   const keepDir = process.env.KEEP_CONTROLPLANE === "1";
   const nodeIp = primaryIPv4Address();
   const controlPlane = await startControlPlane({ binaries, keepDir, log, realNode: { nodeName: NODE_NAME, nodeIp } });
   let node;
   try {
     // Another run's node (one per machine) may be finishing its tests: wait for it rather than fail.
-    node = await startRealNode({ controlPlane, binaries: nodeBinaries, images, keepDir, log, lockWaitMs: 20 * 60_000, fscryptTool });
+    node = await startRealNode({ controlPlane, binaries: nodeBinaries, images, keepDir, log, lockWaitMs: 20 * 60_000, fscryptTool, onLockAcquired: () => (before = snapshotHost()) });
   } catch (error) {
     await controlPlane.stop();
     throw error;
@@ -86,13 +87,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     const stopping = Date.now();
+    // Taken before the lock goes: the next run's node may start a moment after.
+    let after: HostSnapshot | undefined;
     try {
-      await node.stop();
+      await node.stop({ beforeLockRelease: () => (after = snapshotHost()) });
     } finally {
       await controlPlane.stop();
     }
     log(`node and control plane stopped in ${Date.now() - stopping}ms`);
-    const left = leftovers(before, snapshotHost());
+    const left = leftovers(before!, after ?? snapshotHost());
     if (left.length > 0) {
       // Vitest reports an error thrown here but still exits 0 (seen with vitest 4.1): fail the run explicitly.
       console.error(`[node] FAILED: the real node left this on the host after stop:\n  ${left.join("\n  ")}`);
