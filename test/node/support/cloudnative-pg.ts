@@ -78,3 +78,21 @@ export async function secretValue(name: string, key: string): Promise<string> {
   if (value === undefined) throw new Error(`Secret ${gammaNamespace}/${name} has no key ${key}`);
   return Buffer.from(value, "base64").toString("utf8");
 }
+
+/**
+ * Lines of CloudNativePG's operator log and of one instance's log since `since` that match, for a
+ * person reading why a failover took the time it took (each line JSON with its own timestamp).
+ */
+export async function cloudNativePGLogLines(since: number, pattern: RegExp, instance?: string): Promise<string[]> {
+  const core = nodeKubeConfig().makeApiClient(k8s.CoreV1Api);
+  const sinceSeconds = Math.ceil((Date.now() - since) / 1000) + 2;
+  const operatorPods = await core.listNamespacedPod({ namespace: "cnpg-system", labelSelector: "app.kubernetes.io/name=cloudnative-pg" });
+  const sources: Array<{ name: string; namespace: string; container?: string }> = operatorPods.items.map((p) => ({ name: p.metadata!.name!, namespace: "cnpg-system" }));
+  if (instance) sources.push({ name: instance, namespace: gammaNamespace, container: "postgres" });
+  const lines: string[] = [];
+  for (const source of sources) {
+    const log = await core.readNamespacedPodLog({ ...source, sinceSeconds }).catch((error: Error) => `(no log: ${error.message})`);
+    for (const line of log.split("\n")) if (pattern.test(line)) lines.push(`${source.name}: ${line.slice(0, 400)}`);
+  }
+  return lines;
+}

@@ -1,9 +1,10 @@
 /**
- * A steady conversation between two XMPP sessions, with what the server acknowledged recorded per
- * message. "Acknowledged" means stored: ejabberd (mod_mam) stamps a message it has written to the
- * recipient's archive with a XEP-0359 <stanza-id by="recipient's bare JID"/> whose id is the archive
- * row's timestamp, and only then delivers it. A message delivered without that stamp was not
- * archived, and the sender is never told so: it is counted, not acknowledged.
+ * A steady conversation between two XMPP sessions, with what the server said about each message.
+ * ejabberd (mod_mam) stamps a message it archived for the recipient with a XEP-0359
+ * <stanza-id by="recipient's bare JID"/> whose id is the archive row's timestamp, before delivering
+ * it. In ejabberd 23.01 (and its current mod_mam) the stamp follows the attempt, not its result:
+ * store_mam_message drops what the INSERT returned. So a stamp is the server's acknowledgement, but
+ * not proof of a row; the failover test checks the archive itself.
  */
 import xml, { type Element } from "@xmpp/xml";
 import type { XmppSession } from "../../workload/support/ejabberd-client.js";
@@ -14,7 +15,7 @@ export interface SentMessage {
   readonly text: string;
   readonly sentAt: number;
   deliveredAt?: number;
-  /** The archive row's id (ejabberd's timestamp in microseconds), from the stanza-id. */
+  /** The archive id ejabberd stamped (its timestamp in microseconds), from the stanza-id. */
   stanzaId?: string;
 }
 
@@ -60,9 +61,9 @@ export function startConversation(from: XmppSession, to: XmppSession, prefix: st
 }
 
 export interface RecoveryFigures {
-  /** From the kill to the first stored message after the longest pause in storing (ms). */
+  /** From the kill to the first stamped message after the longest pause in stamping (ms). */
   readonly rtoMs: number;
-  /** The longest pause between two stored messages after the kill (ms). */
+  /** The longest pause between two stamped messages after the kill (ms). */
   readonly longestPauseMs: number;
   readonly sent: number;
   readonly delivered: number;

@@ -16,9 +16,13 @@ export interface FailoverReport extends RecoveryFigures {
   readonly newPrimary: string;
   readonly archivedForRecipient: number;
   readonly archivedForSender: number;
-  /** Acknowledged messages missing from the recipient's archive (or stored under another id). */
-  readonly lost: number;
+  /** Stamped with an archive id, yet missing from the recipient's archive (ejabberd ignored a failed write). */
+  readonly stampedNotArchived: number;
+  /** Missing from the sender's archive (the sender is never told). */
+  readonly notArchivedForSender: number;
   /** Archive rows of this run stored more than once for one user. */
   readonly duplicated: number;
+  /** The SQL witness: commits acknowledged, lost, and its own recovery time. */
+  readonly commits: { readonly acknowledged: number; readonly acknowledgedAfterKill: number; readonly lost: number; readonly rtoMs: number };
   readonly databaseCondition: ReadonlyArray<{ afterKillMs: number; status: string; reason: string; message: string }>;
 }
