@@ -13,17 +13,17 @@
 import type { TestProject } from "vitest/node";
 import { defaultControlPlaneCacheDir, ensureControlPlaneBinaries, startControlPlane } from "../../src/controlplane/index.js";
 import { ensureNodeBinaries } from "../../src/controlplane/node/binaries.js";
+import { ensureCloudNativePG } from "../../src/controlplane/node/cloudnative-pg/build.js";
+import { CLOUDNATIVE_PG_VERSION } from "../../src/controlplane/node/cloudnative-pg/version.js";
 import { ensureDebianPackages } from "../../src/controlplane/node/debian-packages.js";
 import { ensureFscryptTool } from "../../src/controlplane/node/encrypted-storage.js";
 import { ensureOperatorImage } from "../../src/controlplane/node/images/operator-image.js";
 import { primaryIPv4Address } from "../../src/controlplane/node/host-address.js";
 import { ensureRealNodeImages } from "../../src/controlplane/node/node-images.js";
-import { NODE_LAYOUT } from "../../src/controlplane/node/layout.js";
-import { nodeLockOwner } from "../../src/controlplane/node/lock.js";
 import { startRealNode } from "../../src/controlplane/node/node.js";
 import { NODE_DEBIAN_PACKAGES } from "../../src/controlplane/node/versions.js";
 import { ensureHelm } from "../../scripts/chart-tools/helm.js";
-import { leftovers, snapshotHost } from "./support/host-snapshot.js";
+import { leftovers, snapshotHost, type HostSnapshot } from "./support/host-snapshot.js";
 import "./support/provided-context.js";
 
 const NODE_NAME = "chat-tenant-operator-node";
@@ -37,23 +37,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await ensureDebianPackages([...NODE_DEBIAN_PACKAGES, "go-sendxmpp"], log);
   const binaries = await ensureControlPlaneBinaries(goOptions);
   const nodeBinaries = await ensureNodeBinaries(goOptions);
+  const cloudNativePG = await ensureCloudNativePG(goOptions);
   const fscryptTool = await ensureFscryptTool(cacheDir);
   // The operator runs in the cluster as production runs it: installed by its Helm chart.
   const helm = await ensureHelm(process.env, log);
-  let images = await ensureRealNodeImages({ cacheDir, corednsBinary: nodeBinaries.coredns, workloadImages: true, log });
+  let images = await ensureRealNodeImages({ cacheDir, corednsBinary: nodeBinaries.coredns, workloadImages: true, cloudNativePG: { manager: cloudNativePG.manager, version: CLOUDNATIVE_PG_VERSION }, log });
   // The operator's image from this checkout (src/ hashed: a change costs a TypeScript build and a tar append).
   const operatorImage = await ensureOperatorImage({ cacheDir, projectDir: project.config.root, env: process.env, log });
   images = { ...images, others: [...images.others, operatorImage] };
   log("binaries and images ready");
 
-  const before = snapshotHost();
+  // Taken once this run holds the node lock: while it waits, another run's node may still be running.
+  let before: HostSnapshot | undefined;
   const keepDir = process.env.KEEP_CONTROLPLANE === "1";
   const nodeIp = primaryIPv4Address();
   const controlPlane = await startControlPlane({ binaries, keepDir, log, realNode: { nodeName: NODE_NAME, nodeIp } });
   let node;
   try {
     // Another run's node (one per machine) may be finishing its tests: wait for it rather than fail.
-    node = await startRealNode({ controlPlane, binaries: nodeBinaries, images, keepDir, log, lockWaitMs: 20 * 60_000, fscryptTool });
+    node = await startRealNode({ controlPlane, binaries: nodeBinaries, images, keepDir, log, lockWaitMs: 20 * 60_000, fscryptTool, onLockAcquired: () => (before = snapshotHost()) });
   } catch (error) {
     await controlPlane.stop();
     throw error;
@@ -71,25 +73,29 @@ export default async function setup(project: TestProject): Promise<() => Promise
     nodeName: NODE_NAME,
     nodeIp,
     encryptedVolumes: node.encryptedVolumes!,
-    images: { debian: images.helper.reference, coredns: images.coredns.reference, postgres: reference("postgres"), ejabberd: reference("ejabberd"), operator: operatorImage.reference },
+    images: {
+      debian: images.helper.reference,
+      coredns: images.coredns.reference,
+      postgres: reference("postgres"),
+      ejabberd: reference("ejabberd"),
+      operator: operatorImage.reference,
+      cloudNativePG: reference("cloudnative-pg"),
+      cloudNativePGPostgres: reference("cloudnative-pg-postgresql"),
+    },
+    cloudNativePGReleaseManifest: cloudNativePG.releaseManifest,
   });
 
   return async () => {
     const stopping = Date.now();
+    // Taken before the lock goes: the next run's node may start a moment after.
+    let after: HostSnapshot | undefined;
     try {
-      await node.stop();
+      await node.stop({ beforeLockRelease: () => (after = snapshotHost()) });
     } finally {
       await controlPlane.stop();
     }
     log(`node and control plane stopped in ${Date.now() - stopping}ms`);
-    const left = leftovers(before, snapshotHost());
-    // Another run waiting for the node (one per machine) takes it the moment this one lets go; what
-    // it has already set up then cannot be told apart from what this one left.
-    const nextOwner = await nodeLockOwner(NODE_LAYOUT.lockFile);
-    if (left.length > 0 && nextOwner !== undefined && nextOwner !== process.pid) {
-      log(`another run (process ${nextOwner}) started its node right after this one stopped: the leftover check cannot judge this stop (${left.length} differences, theirs or ours)`);
-      return;
-    }
+    const left = leftovers(before!, after ?? snapshotHost());
     if (left.length > 0) {
       // Vitest reports an error thrown here but still exits 0 (seen with vitest 4.1): fail the run explicitly.
       console.error(`[node] FAILED: the real node left this on the host after stop:\n  ${left.join("\n  ")}`);

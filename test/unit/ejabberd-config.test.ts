@@ -28,8 +28,8 @@ const TOPLEVEL_26_07 = new Set([
   'log_rotate_size', 'log_modules_fully', 'loglevel', 'max_fsm_queue', 'modules', 'negotiation_timeout', 's2s_access', 's2s_cafile',
   's2s_ciphers', 's2s_dhfile', 's2s_protocol_options', 's2s_tls_compression', 's2s_use_starttls', 'shaper', 'shaper_rules',
   'sql_connect_timeout', 'sql_database', 'sql_keepalive_interval', 'sql_password', 'sql_pool_size', 'sql_port', 'sql_prepared_statements',
-  'sql_query_timeout', 'sql_schema_multihost', 'sql_server', 'sql_ssl', 'sql_ssl_cafile', 'sql_ssl_certfile', 'sql_ssl_verify', 'sql_type',
-  'sql_username', 'update_sql_schema', 'update_sql_schema_timeout',
+  'sql_query_timeout', 'sql_schema_multihost', 'sql_server', 'sql_ssl', 'sql_ssl_cafile', 'sql_ssl_certfile', 'sql_ssl_verify', 'sql_start_interval',
+  'sql_type', 'sql_username', 'update_sql_schema', 'update_sql_schema_timeout',
 ]);
 /** Modules of ejabberd 26.07 (docs.ejabberd.im, admin/configuration/modules) this operator may load. */
 const MODULES_26_07 = new Set([

@@ -103,6 +103,16 @@ describe('CloudNativePG Cluster', () => {
     for (const key of Object.keys(cluster.spec.postgresql.parameters)) expect(['ssl', 'ssl_cert_file', 'ssl_key_file', 'ssl_ca_file', 'listen_addresses', 'port', 'hba_file']).not.toContain(key);
   });
 
+  it('makes each commit wait for one standby from 3 instances on, and stays asynchronous below', () => {
+    expect(cluster.spec.postgresql.synchronous).toEqual({ method: 'any', number: 1, dataDurability: 'required' });
+    for (const instances of [1, 2]) expect((renderCloudNativePGCluster(cnpgTenant(instances), settings) as Any).spec.postgresql.synchronous, String(instances)).toBeUndefined();
+    expect((renderCloudNativePGCluster(cnpgTenant(5), settings) as Any).spec.postgresql.synchronous).toMatchObject({ number: 1 });
+  });
+
+  it('stops a deleted instance with a fast shutdown at once (a smart one waits for ejabberd\'s pooled connections)', () => {
+    expect(cluster.spec.smartShutdownTimeout).toBe(0);
+  });
+
   it('spreads instances, has a PDB when there is more than one, and keeps the Cluster (and its volumes) under Retain', () => {
     expect(cluster.spec.affinity).toMatchObject({ enablePodAntiAffinity: true, topologyKey: 'kubernetes.io/hostname' });
     expect(cluster.spec.enablePDB).toBe(true);

@@ -1,6 +1,6 @@
 /**
- * Server-side apply of the node's add-on objects. The kinds are few and fixed, so their REST paths
- * come from a table instead of discovery.
+ * Server-side apply of the node's add-on objects (CoreDNS, local-path, CloudNativePG's release
+ * manifest). The kinds are few and fixed, so their REST paths come from a table instead of discovery.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "../../kube/client.js";
@@ -17,6 +17,9 @@ const RESOURCES: Readonly<Record<string, { readonly plural: string; readonly nam
   "rbac.authorization.k8s.io/v1/ClusterRole": { plural: "clusterroles", namespaced: false },
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": { plural: "clusterrolebindings", namespaced: false },
   "storage.k8s.io/v1/StorageClass": { plural: "storageclasses", namespaced: false },
+  "apiextensions.k8s.io/v1/CustomResourceDefinition": { plural: "customresourcedefinitions", namespaced: false },
+  "admissionregistration.k8s.io/v1/MutatingWebhookConfiguration": { plural: "mutatingwebhookconfigurations", namespaced: false },
+  "admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration": { plural: "validatingwebhookconfigurations", namespaced: false },
 };
 
 export function objectPath(object: AddonObject): string {

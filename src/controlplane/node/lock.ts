@@ -36,15 +36,6 @@ export async function tryAcquireNodeLock(lockFile: string): Promise<LockResult> 
   return { state: "stale", ownerPid: owner };
 }
 
-/** The live process holding the lock, if any (a stale lock of a dead process counts as none). */
-export async function nodeLockOwner(lockFile: string): Promise<number | undefined> {
-  const [pid, started] = (await readFile(lockFile, "utf8").catch(() => "")).trim().split(" ");
-  const owner = Number.parseInt(pid ?? "", 10);
-  if (!Number.isInteger(owner) || owner <= 0) return undefined;
-  const ownerStarted = await startTime(owner);
-  return ownerStarted !== "gone" && (started === undefined || ownerStarted === started) ? owner : undefined;
-}
-
 export async function releaseNodeLock(lockFile: string): Promise<void> {
   const owner = Number.parseInt(await readFile(lockFile, "utf8").catch(() => ""), 10);
   if (owner === process.pid) await rm(lockFile, { force: true });

@@ -1,7 +1,9 @@
 /**
  * The images a real node imports: what the node itself runs (pause, CoreDNS, the helper shell)
- * and the workload images the operator's tenants run (PostgreSQL, ejabberd).
+ * and the workload images the operator's tenants run (PostgreSQL, ejabberd, and CloudNativePG with
+ * its operand).
  */
+import { CLOUDNATIVE_PG_OPERAND_IMAGE, cloudNativePGOperatorImage } from "./images/cloudnative-pg-images.js";
 import { ensureNodeImages, type ImageArchive } from "./images/build.js";
 import { corednsImage, DEBIAN_IMAGE, EJABBERD_IMAGE, PAUSE_IMAGE, POSTGRES_IMAGE, type ImageRecipe } from "./images/recipes.js";
 import type { NodeImages } from "./node.js";
@@ -13,6 +15,8 @@ export interface EnsureRealNodeImagesOptions {
   readonly corednsBinary: string;
   /** Also the PostgreSQL and ejabberd images (minutes on a cold cache). */
   readonly workloadImages: boolean;
+  /** Also CloudNativePG's operator image (from this manager binary) and its PostgreSQL operand image. */
+  readonly cloudNativePG?: { readonly manager: string; readonly version: string };
   readonly log?: (line: string) => void;
 }
 
@@ -21,6 +25,7 @@ export const WORKLOAD_IMAGE_RECIPES: readonly ImageRecipe[] = [POSTGRES_IMAGE, E
 export async function ensureRealNodeImages(options: EnsureRealNodeImagesOptions): Promise<NodeImages> {
   const recipes = [PAUSE_IMAGE, DEBIAN_IMAGE, corednsImage(options.corednsBinary, `v${COREDNS_VERSION}`)];
   if (options.workloadImages) recipes.push(...WORKLOAD_IMAGE_RECIPES);
+  if (options.cloudNativePG) recipes.push(cloudNativePGOperatorImage(options.cloudNativePG.manager, options.cloudNativePG.version), CLOUDNATIVE_PG_OPERAND_IMAGE);
   const archives: ImageArchive[] = await ensureNodeImages({ cacheDir: options.cacheDir, recipes, log: options.log });
   const [pause, helper, coredns, ...others] = archives;
   return { pause: pause!, helper: helper!, coredns: coredns!, others };

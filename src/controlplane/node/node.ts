@@ -78,6 +78,11 @@ export interface StartRealNodeOptions {
   readonly fscryptTool?: string;
   /** How long to wait for another run's node to stop (one node per machine); 0 fails at once. */
   readonly lockWaitMs?: number;
+  /**
+   * Called once this node holds the machine's lock, before it changes anything on the host: what
+   * the host looks like then is what stop must leave (earlier, another run's node may still run).
+   */
+  readonly onLockAcquired?: () => void;
   readonly log?: (line: string) => void;
 }
 
@@ -92,8 +97,11 @@ export interface RealNode {
   /** Milliseconds each start phase took, for reports. */
   readonly timings: Readonly<Record<string, number>>;
   logTail(name: NodeProcessName, lines?: number): Promise<string>;
-  /** Stops every process and undoes every host change; the directory goes too unless kept. */
-  stop(): Promise<void>;
+  /**
+   * Stops every process and undoes every host change; the directory goes too unless kept.
+   * `beforeLockRelease` runs after the cleanup, while the lock still keeps another run's node away.
+   */
+  stop(hooks?: { readonly beforeLockRelease?: () => void }): Promise<void>;
 }
 
 export async function startRealNode(options: StartRealNodeOptions): Promise<RealNode> {
@@ -107,6 +115,7 @@ export async function startRealNode(options: StartRealNodeOptions): Promise<Real
 
   try {
     await acquireLock(layout, cleanupScript, options.lockWaitMs ?? 0, log);
+    options.onLockAcquired?.();
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -283,7 +292,7 @@ class LocalRealNode implements RealNode {
     return readLogTail(this.logFiles[name], lines);
   }
 
-  async stop(): Promise<void> {
+  async stop(hooks: { readonly beforeLockRelease?: () => void } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     const failures: string[] = [];
@@ -297,7 +306,11 @@ class LocalRealNode implements RealNode {
     this.writeProcessGroups();
     await runCleanup(this.cleanupScript, this.log).catch((error: Error) => failures.push(`host cleanup: ${error.message}`));
     this.reaper?.stop();
-    await releaseNodeLock(this.layout.lockFile);
+    try {
+      hooks.beforeLockRelease?.();
+    } finally {
+      await releaseNodeLock(this.layout.lockFile);
+    }
     if (!this.options.keepDir) await rm(this.dir, { recursive: true, force: true });
     else this.log(`kept node directory ${this.dir}`);
     if (failures.length > 0) throw new Error(`stopping the real node failed: ${failures.join("; ")}`);

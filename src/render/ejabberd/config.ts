@@ -87,6 +87,10 @@ function sqlOptions(runtime: EjabberdRuntime): Yaml {
     sql_ssl_verify: true,
     sql_ssl_cafile: sql.caFile,
     sql_pool_size: 10,
+    // Seconds before a lost connection is opened again (30 by default). A database failover closes
+    // every pooled connection; until they reopen, archive writes wait or fail, so this wait adds
+    // itself to the recovery time (docs/operations.md, failover).
+    sql_start_interval: 1,
     ...flavourOptions(runtime),
     // Everything persistent lives in PostgreSQL: accounts, rosters, archive, offline messages, rooms.
     default_db: 'sql',

@@ -14,7 +14,18 @@ export interface SharedRealNodeInfo {
   /** The encrypted StorageClass's loop file and mount point, to read the raw bytes on the host. */
   readonly encryptedVolumes: { readonly backingFile: string; readonly mountPoint: string; readonly volumesDir: string };
   /** Image references imported into the node's containerd (imagePullPolicy: Never). */
-  readonly images: { readonly debian: string; readonly coredns: string; readonly postgres: string; readonly ejabberd: string; readonly operator: string };
+  readonly images: {
+    readonly debian: string;
+    readonly coredns: string;
+    readonly postgres: string;
+    readonly ejabberd: string;
+    readonly operator: string;
+    /** CloudNativePG's operator (its manager built from the Go module) and its PostgreSQL operand. */
+    readonly cloudNativePG: string;
+    readonly cloudNativePGPostgres: string;
+  };
+  /** CloudNativePG's release manifest, copied from its Go module; tests that need it install it. */
+  readonly cloudNativePGReleaseManifest: string;
 }
 
 declare module "vitest" {

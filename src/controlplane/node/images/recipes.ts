@@ -45,7 +45,7 @@ export function imageReference(recipe: ImageRecipe): string {
 }
 
 /** A user and group that packages installed later find already there (their postinst keeps it). */
-function addUserLines(name: string, id: number, home: string): string {
+export function addUserLines(name: string, id: number, home: string): string {
   return [
     `echo '${name}:x:${id}:' >> "$1/etc/group"`,
     `echo '${name}:x:${id}:${id}:${name}:${home}:/bin/sh' >> "$1/etc/passwd"`,
