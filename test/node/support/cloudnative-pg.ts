@@ -13,7 +13,7 @@ import { localImageSpec } from "../../../src/devenv/image-spec.js";
 import { names } from "../../../src/render/index.js";
 import { installOperatorChart } from "./operator-chart.js";
 import { execInPod, nodeKubeConfig, realNode } from "./pods.js";
-import { applyTenant, waitForTenantReady } from "./tenants.js";
+import { SMALL, applyTenant, waitForTenantReady } from "./tenants.js";
 
 export const GAMMA = { name: "node-gamma", domain: "chat.gamma.example", instances: 3 } as const;
 export const gammaNamespace = tenantNamespace(GAMMA.name);
@@ -23,12 +23,14 @@ export function cloudNativePGTenant() {
   return chatTenantManifest(GAMMA.name, {
     displayName: `${GAMMA.name} (CloudNativePG on the real node)`,
     xmppDomains: [GAMMA.domain],
-    messaging: { replicas: 1, admins: [{ username: "admin" }], image: localImageSpec(node.images.ejabberd) },
+    // Small CPU requests: the 2-CPU node holds the other test tenants and the sample tenant too.
+    messaging: { replicas: 1, admins: [{ username: "admin" }], image: localImageSpec(node.images.ejabberd), resources: SMALL },
     database: {
       provider: "cloudnative-pg",
       instances: GAMMA.instances,
       image: localImageSpec(node.images.cloudNativePGPostgres),
       storage: { storageClassName: ENCRYPTED_STORAGE_CLASS, size: "1Gi" },
+      resources: SMALL,
     },
     backup: { schedule: "0 2 * * *", target: { pvc: { size: "1Gi" } } },
   });

@@ -21,7 +21,7 @@ export const kubeObjects = (): KubeObjects => new KubeObjects(new KubeClient(nod
  * Small CPU requests: the node has 2 CPUs, and several tenants share it beside the sample tenant,
  * which keeps the defaults (a 250m request per Pod would leave a replica Pending).
  */
-const SMALL = { requests: { cpu: "50m" } };
+export const SMALL = { requests: { cpu: "50m" } };
 
 /** A standalone-database tenant on the node's images and encrypted class; `replicas` ejabberd nodes. */
 export function nodeTenant(name: string, domain: string, replicas: number, extra: Partial<ChatTenantSpecInput> = {}): ChatTenantObject {
