@@ -6,13 +6,13 @@
 // PodDisruptionBudget refused to evict the other.
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_GROUP_VERSION, KIND, tenantNamespace } from "../../src/api/index.js";
+import { tenantNamespace } from "../../src/api/index.js";
 import { names } from "../../src/render/index.js";
 import { apiStatus, eventually } from "../harness/kube.js";
 import { AckedChatter, type ChatterReport } from "./support/acked-chatter.js";
 import { installOperatorChart } from "./support/operator-chart.js";
 import { nodeKubeConfig, realNode, tagNodeImage } from "./support/pods.js";
-import { applyTenant, clientServiceAddress, kubeObjects, nodeTenant, podIp, registerAccount, tenantCa, tenantSql, waitForTenantReady } from "./support/tenants.js";
+import { applyTenant, clientServiceAddress, deleteTenant, nodeTenant, podIp, registerAccount, tenantCa, tenantSql, waitForTenantReady } from "./support/tenants.js";
 
 const kc = nodeKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -69,7 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(chatters.map((c) => c.stop()));
   // Its Pods make room on the 2-CPU node for the files after this one.
-  await kubeObjects().delete({ apiVersion: API_GROUP_VERSION, kind: KIND, name: ROLL.name });
+  await deleteTenant(ROLL.name);
 });
 
 describe("Pods killed mid-conversation", () => {

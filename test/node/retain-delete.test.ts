@@ -12,7 +12,7 @@ import { expectDelivered } from "../workload/support/cluster-checks.js";
 import { loginXmpp, type XmppSession } from "../workload/support/ejabberd-client.js";
 import { installOperatorChart } from "./support/operator-chart.js";
 import { nodeKubeConfig } from "./support/pods.js";
-import { applyTenant, clientServiceAddress, kubeObjects, nodeTenant, registerAccount, tenantCa, tenantSql, tenantStatus, waitForTenantReady } from "./support/tenants.js";
+import { applyTenant, clientServiceAddress, deleteTenant, kubeObjects, nodeTenant, registerAccount, tenantCa, tenantSql, tenantStatus, waitForTenantReady } from "./support/tenants.js";
 
 const kc = nodeKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -46,7 +46,7 @@ async function volumeDirs(tenant: string): Promise<Map<string, { pv: string; dir
 }
 
 async function deleteTenantAndWait(name: string): Promise<void> {
-  await kubeObjects().delete({ apiVersion: API_GROUP_VERSION, kind: KIND, name });
+  await deleteTenant(name);
   await eventually(`ChatTenant ${name} gone`, async () => (await kubeObjects().get({ apiVersion: API_GROUP_VERSION, kind: KIND, name })) === undefined, 180_000, 1000);
 }
 
@@ -61,7 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(sessions.map((s) => s.stop()));
   // Its Pods make room on the 2-CPU node for the files after this one.
-  await kubeObjects().delete({ apiVersion: API_GROUP_VERSION, kind: KIND, name: KEEP.name });
+  await deleteTenant(KEEP.name);
 });
 
 describe("deletionPolicy with real volumes", () => {

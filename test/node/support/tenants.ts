@@ -123,6 +123,11 @@ export async function tenantSql(tenant: string, sql: string, database: string = 
   return result.stdout.split("\n").filter((l) => l !== "");
 }
 
+/** Deletes the ChatTenant (its deletionPolicy decides what stays); returns at once. */
+export async function deleteTenant(name: string): Promise<void> {
+  await kubeObjects().delete({ apiVersion: API_GROUP_VERSION, kind: KIND, name });
+}
+
 export async function applyTenant(tenant: ChatTenantObject): Promise<void> {
   await kubeObjects().apply(tenant as never);
 }
