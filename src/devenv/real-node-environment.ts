@@ -9,6 +9,7 @@ import {
   ensureNodeBinaries,
   ensureOperatorImage,
   ensureRealNodeImages,
+  imageReferenceNamed,
   primaryIPv4Address,
   startRealNode,
   type RealNode,
@@ -24,6 +25,7 @@ import type { SamplePlacement } from './sample-tenant.js';
 // the images built from Debian packages and imported, so the sample tenant's Pods really run and a
 // person can chat on it. The operator itself runs as this process, as `run` always does.
 
+/** The one real node's name, here and in the `node` test project. */
 export const REAL_NODE_NAME = 'chat-tenant-operator-node';
 
 export interface RealNodeEnvironment {
@@ -55,11 +57,8 @@ export async function startRealNodeEnvironment(options: RealNodeEnvironmentOptio
   const fscryptTool = await ensureFscryptTool(cacheDir);
   const images = await ensureRealNodeImages({ cacheDir, corednsBinary: nodeBinaries.coredns, workloadImages: true, log });
   const operatorImage = await ensureOperatorImage({ cacheDir, projectDir: options.projectDir, env: options.goEnv, log });
-  const reference = (name: string): string => {
-    const found = images.others.find((i) => i.reference.includes(`/${name}:`));
-    if (!found) throw new Error(`no ${name} image among ${images.others.map((i) => i.reference).join(', ')}`);
-    return found.reference;
-  };
+  const reference = (name: string): string => imageReferenceNamed(images.others, name);
+
 
   const controlPlane = await startControlPlane({ binaries, log, realNode: { nodeName: REAL_NODE_NAME, nodeIp: primaryIPv4Address() } });
   let node: RealNode | undefined;

@@ -19,14 +19,14 @@ import { ensureDebianPackages } from "../../src/controlplane/node/debian-package
 import { ensureFscryptTool } from "../../src/controlplane/node/encrypted-storage.js";
 import { ensureOperatorImage } from "../../src/controlplane/node/images/operator-image.js";
 import { primaryIPv4Address } from "../../src/controlplane/node/host-address.js";
-import { ensureRealNodeImages } from "../../src/controlplane/node/node-images.js";
+import { ensureRealNodeImages, imageReferenceNamed } from "../../src/controlplane/node/node-images.js";
+import { REAL_NODE_NAME } from "../../src/devenv/real-node-environment.js";
 import { startRealNode } from "../../src/controlplane/node/node.js";
 import { NODE_DEBIAN_PACKAGES } from "../../src/controlplane/node/versions.js";
 import { ensureHelm } from "../../scripts/chart-tools/helm.js";
 import { leftovers, snapshotHost, type HostSnapshot } from "./support/host-snapshot.js";
 import "./support/provided-context.js";
 
-const NODE_NAME = "chat-tenant-operator-node";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
@@ -51,7 +51,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let before: HostSnapshot | undefined;
   const keepDir = process.env.KEEP_CONTROLPLANE === "1";
   const nodeIp = primaryIPv4Address();
-  const controlPlane = await startControlPlane({ binaries, keepDir, log, realNode: { nodeName: NODE_NAME, nodeIp } });
+  const controlPlane = await startControlPlane({ binaries, keepDir, log, realNode: { nodeName: REAL_NODE_NAME, nodeIp } });
   let node;
   try {
     // Another run's node (one per machine) may be finishing its tests: wait for it rather than fail.
@@ -60,17 +60,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await controlPlane.stop();
     throw error;
   }
-  log(`real node ${NODE_NAME} (${nodeIp}) ready; start phases: ${JSON.stringify(node.timings)}`);
-  const reference = (name: string): string => {
-    const found = images.others.find((i) => i.reference.includes(`/${name}:`));
-    if (!found) throw new Error(`no ${name} image`);
-    return found.reference;
-  };
+  log(`real node ${REAL_NODE_NAME} (${nodeIp}) ready; start phases: ${JSON.stringify(node.timings)}`);
+  const reference = (name: string): string => imageReferenceNamed(images.others, name);
+
   project.provide("realNode", {
     kubeconfigPath: controlPlane.kubeconfigPath,
     apiServerPort: Number(new URL(controlPlane.kubeConfig().getCurrentCluster()!.server).port),
     helmBinary: helm,
-    nodeName: NODE_NAME,
+    nodeName: REAL_NODE_NAME,
     nodeIp,
     encryptedVolumes: node.encryptedVolumes!,
     images: {

@@ -30,3 +30,10 @@ export async function ensureRealNodeImages(options: EnsureRealNodeImagesOptions)
   const [pause, helper, coredns, ...others] = archives;
   return { pause: pause!, helper: helper!, coredns: coredns!, others };
 }
+
+/** The reference of an image among `archives` by its name: localhost/chat-tenant-operator/<name>:<tag>. */
+export function imageReferenceNamed(archives: readonly ImageArchive[], name: string): string {
+  const found = archives.find((i) => i.reference.includes(`/${name}:`));
+  if (!found) throw new Error(`no ${name} image among ${archives.map((i) => i.reference).join(", ")}`);
+  return found.reference;
+}
